@@ -1,0 +1,49 @@
+"""Where the data lives: schemas, clauses, profiles and target configs.
+
+In a source checkout (the usual case, installed with `pip install -e`) the data is the top-level
+`schemas/` and `suites/` folders. A built wheel carries a copy under `b24_conformance/_data/`.
+The environment variable B24_CONFORMANCE_DATA overrides both, for users with their own clause sets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_root() -> Path:
+    """The folder that holds `schemas/` and `suites/`."""
+    override = os.environ.get("B24_CONFORMANCE_DATA")
+    if override:
+        return Path(override)
+    checkout = _PACKAGE.parent.parent
+    if (checkout / "suites" / "profiles").is_dir():
+        return checkout
+    return _PACKAGE / "_data"
+
+
+def schemas_dir() -> Path:
+    return data_root() / "schemas"
+
+
+def clauses_dir() -> Path:
+    return data_root() / "suites" / "clauses"
+
+
+def profiles_dir() -> Path:
+    return data_root() / "suites" / "profiles"
+
+
+def targets_dir() -> Path:
+    return data_root() / "suites" / "targets"
+
+
+def shared_reference_dir() -> Path | None:
+    """The raw doc pages (`../shared/reference`) beside a checkout, when present."""
+    for base in (data_root(), Path.cwd()):
+        candidate = base.parent / "shared" / "reference"
+        if candidate.is_dir():
+            return candidate
+    return None
