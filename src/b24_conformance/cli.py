@@ -1,0 +1,240 @@
+"""The command line: b24-conformance run | portal serve | lint | cleanup | diff | openapi | mutants.
+
+Each subcommand parses its options, calls one library function and returns an exit code:
+0 clean, 1 a MUST clause failed (or lint/diff found problems), 2 usage or config error,
+3 infrastructure errors only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from . import __version__
+from .errors import ConformanceError, UsageError
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except ConformanceError as exc:
+        print(f"b24-conformance: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if not _is_target_error(exc) else 3
+    except KeyboardInterrupt:
+        print("b24-conformance: interrupted; `b24-conformance cleanup` removes sandbox leftovers", file=sys.stderr)
+        return 130
+
+
+def _is_target_error(exc: Exception) -> bool:
+    from .errors import TargetConfigInvalid, TargetError
+    return isinstance(exc, TargetError) and not isinstance(exc, TargetConfigInvalid)
+
+
+# -- run -------------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from .contract.clause import load_clauses
+    from .engine import Runner, RunOptions
+    from .report import write_reports
+    from .report.terminal import Progress, render_table
+
+    clauses = _select(load_clauses(), args.clause)
+    options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
+                         manifest_dir=Path(args.manifest_dir))
+    with ExitStack() as stack:
+        config = _target(args, stack)
+        runner = Runner(config, options)
+        print(f"b24-conformance {__version__}: {len(clauses)} clause(s) against {runner.redactor.text(config.describe())}, "
+              f"profile {args.profile}", flush=True)
+        result = runner.run(clauses, on_verdict=Progress(sys.stdout) if not args.quiet else None)
+        secrets = runner.redactor.secrets
+    print(render_table(result))
+    written = write_reports(result, Path(args.reports), secrets=secrets)
+    print("reports: " + ", ".join(str(p) for p in written.values()))
+    return result.exit_code
+
+
+def _target(args: argparse.Namespace, stack: ExitStack):
+    from .target.config import load_target_config, oauth_only_target, single_webhook_target
+    from .target.reference import reference_settings, reference_target
+
+    webhook = args.webhook or os.environ.get("B24_WEBHOOK")
+    token = args.oauth_token or os.environ.get("B24_OAUTH_TOKEN")
+    if args.target:
+        return load_target_config(Path(args.target))
+    if webhook:
+        return single_webhook_target(webhook, oauth_token=token)
+    if token:
+        if not args.oauth_endpoint:
+            raise UsageError("--oauth-token needs --oauth-endpoint https://<portal>/rest/ (or a --webhook)")
+        return oauth_only_target(args.oauth_endpoint, token)
+    settings = reference_settings(args.portal_profile or args.profile, mutants=tuple(args.mutant or ()))
+    return stack.enter_context(reference_target(settings))
+
+
+def _select(clauses, patterns: Sequence[str] | None):
+    if not patterns:
+        return clauses
+    chosen = [c for c in clauses if any(fnmatch.fnmatch(c.id, p) for p in patterns)]
+    if not chosen:
+        raise UsageError(f"no clause matches {', '.join(patterns)}", hint="`b24-conformance lint --list` lists ids")
+    return chosen
+
+
+# -- portal ----------------------------------------------------------------------------------------
+def cmd_portal_serve(args: argparse.Namespace) -> int:
+    from .portal.server import serve
+    from .portal.settings import PortalSettings
+
+    settings = PortalSettings(profile=args.profile, host=args.host, port=args.port, tls=args.tls,
+                              tls_port=args.tls_port, db_path=args.db, deterministic=args.deterministic,
+                              rate_threshold=args.rate_threshold, rate_drain_per_s=args.rate_drain,
+                              mutants=tuple(args.mutant or ()))
+    _check_profile(settings.profile)
+    serve(settings)
+    return 0
+
+
+def _check_profile(name: str) -> None:
+    from .contract.profile import load_profile
+    load_profile(name)  # raises UsageError with a suggestion
+
+
+# -- lint, cleanup, diff, openapi ------------------------------------------------------------------
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .contract.lint import lint, render_problems
+
+    problems, clauses = lint()
+    if args.list:
+        for clause in clauses:
+            print(f"{clause.id:50} {clause.level:6} {clause.title}")
+    print(render_problems(problems, len(clauses)))
+    return 1 if problems else 0
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from .redact import Redactor
+    from .target.client import PortalClient
+    from .target.sandbox import cleanup_manifest
+
+    manifests = sorted(Path(args.manifest_dir).glob("sandbox-*.json"))
+    if not manifests:
+        print(f"nothing to clean up in {args.manifest_dir}")
+        return 0
+    with ExitStack() as stack:
+        config = _target(args, stack)
+        client = PortalClient(config, Redactor())
+        admin = config.credential("admin")
+        for path in manifests:
+            removed = cleanup_manifest(client, admin, path)
+            print(f"{path.name}: removed {removed['documents']} document(s), {removed['products']} product(s), "
+                  f"{removed['stores']} warehouse(s)")
+        client.close()
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .report.diff import diff_reports, render_drift
+    from .report.jsonreport import load_json
+
+    drift = diff_reports(load_json(Path(args.old)), load_json(Path(args.new)))
+    print(render_drift(drift))
+    return drift.exit_code
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from .contract.openapi import build_openapi
+
+    print(json.dumps(build_openapi(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_mutants(args: argparse.Namespace) -> int:
+    from .mutants import check_mutants, render_mutants
+
+    report = check_mutants(_select_names(args.name))
+    print(render_mutants(report))
+    return 0 if report.all_killed else 1
+
+
+def _select_names(names: Sequence[str] | None) -> list[str] | None:
+    return list(names) if names else None
+
+
+# -- parser ----------------------------------------------------------------------------------------
+def _target_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("target (default: the embedded reference portal)")
+    g.add_argument("--webhook", help="a live portal's webhook URL (or env B24_WEBHOOK)")
+    g.add_argument("--oauth-token", help="an OAuth access token (or env B24_OAUTH_TOKEN)")
+    g.add_argument("--oauth-endpoint", help="https://<portal>/rest/ for --oauth-token without --webhook")
+    g.add_argument("--target", help="a target config YAML (roles, fixtures, rate); see suites/targets/")
+    g.add_argument("--portal-profile", help="the message profile the embedded portal speaks (default: --profile)")
+    g.add_argument("--mutant", action="append", help="switch on a named deviation in the embedded portal")
+    p.add_argument("--manifest-dir", default=".b24-conformance", help="where sandbox manifests are kept")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="b24-conformance", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"b24-conformance {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run the clauses against a portal and write reports")
+    run.add_argument("--profile", default="seed", help="expectation profile to grade against (default: seed)")
+    run.add_argument("--allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
+    run.add_argument("--allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
+    run.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    run.add_argument("--reports", default="reports", help="directory for junit.xml, report.json, report.html")
+    run.add_argument("--quiet", "-q", action="store_true", help="no per-clause progress lines")
+    _target_options(run)
+    run.set_defaults(func=cmd_run)
+
+    portal = sub.add_parser("portal", help="the reference portal").add_subparsers(dest="portal_command")
+    serve = portal.add_parser("serve", help="serve the reference portal on loopback")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--profile", default="seed", help="message profile to speak")
+    serve.add_argument("--tls", action="store_true", help="also serve HTTPS with a generated loopback certificate")
+    serve.add_argument("--tls-port", type=int, default=8443)
+    serve.add_argument("--db", default=":memory:", help="SQLite file (default: in memory)")
+    serve.add_argument("--deterministic", action="store_true", help="fixed clock and credential codes")
+    serve.add_argument("--rate-threshold", type=int, default=50, help="leaky bucket X (docs: 50)")
+    serve.add_argument("--rate-drain", type=float, default=2.0, help="leaky bucket Y per second (docs: 2)")
+    serve.add_argument("--mutant", action="append", help="switch on a named deviation")
+    serve.set_defaults(func=cmd_portal_serve)
+
+    lint = sub.add_parser("lint", help="check the clause and profile data")
+    lint.add_argument("--list", action="store_true", help="also list every clause")
+    lint.set_defaults(func=cmd_lint)
+
+    cleanup = sub.add_parser("cleanup", help="remove sandbox leftovers of interrupted runs")
+    _target_options(cleanup)
+    cleanup.set_defaults(func=cmd_cleanup)
+
+    diff = sub.add_parser("diff", help="drift between two report.json files")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.set_defaults(func=cmd_diff)
+
+    openapi = sub.add_parser("openapi", help="print the OpenAPI 3.1 document built from schemas/")
+    openapi.set_defaults(func=cmd_openapi)
+
+    mutants = sub.add_parser("mutants", help="prove each clause catches a portal that breaks it")
+    mutants.add_argument("name", nargs="*", help="only these mutants")
+    mutants.set_defaults(func=cmd_mutants)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

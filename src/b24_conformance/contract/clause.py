@@ -1,0 +1,233 @@
+"""Clauses: one documented obligation each, loaded from suites/clauses/*.yaml.
+
+A clause file is checked against schemas/meta/clause-file.schema.json before anything reads it,
+so the dataclasses below can trust their input. A clause says what state it needs (`given`),
+what request to send (`when`) and what must be observed (`then`); expected strings are message
+keys resolved per profile at grading time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .. import paths
+from ..errors import ClauseFileInvalid
+from ..verdict import Citation
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    product: str
+    amount: float
+    store: str | None = None
+    store_from: str | None = None
+    store_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentSpec:
+    label: str
+    type: str  # A S M R D
+    status: str  # N Y C deleted
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchCommand:
+    key: str
+    method: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class When:
+    method: str
+    role: str = "admin"
+    transport: str = "json"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    batch: tuple[BatchCommand, ...] = ()
+    halt: bool = False
+    concurrent: int = 1
+    burst: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRef:
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expect:
+    """What one response must be. Unset fields are not checked."""
+
+    http: int | None = None
+    result: Any = MISSING
+    schema: str | None = None
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Then:
+    expect: Expect
+    responses: tuple[Expect, ...] = ()  # concurrency clauses: one per response, any order
+    batch_result: Mapping[str, Any] = field(default_factory=dict)
+    batch_errors: Mapping[str, MessageRef] = field(default_factory=dict)
+    batch_absent: tuple[str, ...] = ()
+    after_status: Mapping[str, str] = field(default_factory=dict)
+    after_balances: Mapping[str, str] = field(default_factory=dict)  # document label -> mode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clause:
+    id: str
+    level: str
+    title: str
+    citation: Citation
+    method: str  # the method under test
+    given: tuple[DocumentSpec, ...]
+    when: When
+    then: Then
+    live: str = "safe"  # "opt-in": only with --allow-burst against a live portal
+    file: str = ""
+
+    @property
+    def roles(self) -> set[str]:
+        return {self.when.role}
+
+    def message_keys(self) -> set[str]:
+        keys = {m.key for m in self.then.batch_errors.values()}
+        for exp in (self.then.expect, *self.then.responses):
+            if exp.message:
+                keys.add(exp.message.key)
+        return keys
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClauseFile:
+    path: Path
+    method: str
+    source: Mapping[str, str]
+    clauses: tuple[Clause, ...]
+
+
+@lru_cache(maxsize=1)
+def _meta_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((paths.schemas_dir() / "meta" / "clause-file.schema.json").read_text("utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def load_clause_file(path: Path) -> ClauseFile:
+    """Parse and validate one clause file; a bad file raises ClauseFileInvalid naming the spot."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ClauseFileInvalid(str(path), "", f"cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ClauseFileInvalid(str(path), "", f"not valid YAML: {exc}") from None
+    errors = sorted(_meta_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        pointer = "/" + "/".join(str(p) for p in first.absolute_path)
+        raise ClauseFileInvalid(str(path), pointer, first.message[:300],
+                                hint=f"{len(errors)} schema error(s); see schemas/meta/clause-file.schema.json")
+    source = raw["source"]
+    clauses = tuple(_clause(c, raw["method"], source, path) for c in raw["clauses"])
+    return ClauseFile(path=path, method=raw["method"], source=source, clauses=clauses)
+
+
+def load_clauses(directory: Path | None = None) -> list[Clause]:
+    """Every clause of every file under suites/clauses, in file order."""
+    directory = directory or paths.clauses_dir()
+    clauses: list[Clause] = []
+    for path in sorted(directory.glob("*.yaml")):
+        clauses.extend(load_clause_file(path).clauses)
+    return clauses
+
+
+def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path: Path) -> Clause:
+    cite = raw["cite"]
+    cite = {"quote": cite} if isinstance(cite, str) else dict(cite)
+    citation = Citation(
+        repo=cite.get("repo", source["repo"]),
+        page=cite.get("page", source["page"]),
+        revision=cite.get("revision", source["revision"]),
+        quote=cite["quote"],
+    )
+    when_raw = raw["when"]
+    when_method = when_raw.get("method", method)
+    batch_raw = when_raw.get("batch") or {}
+    commands = tuple(
+        BatchCommand(key=key, method=cmd["method"], params=cmd.get("params", {}))
+        for key, cmd in (batch_raw.get("cmd") or {}).items()
+    )
+    if batch_raw.get("repeat") and commands:
+        first = commands[0]
+        commands = tuple(BatchCommand(key=f"{first.key}{i}", method=first.method, params=first.params)
+                         for i in range(batch_raw["repeat"]))
+    when = When(
+        method=when_method,
+        role=when_raw.get("as", "admin"),
+        transport=when_raw.get("transport", "json"),
+        params=when_raw.get("params", {}),
+        batch=commands,
+        halt=bool(batch_raw.get("halt", False)),
+        concurrent=when_raw.get("concurrent", 1),
+        burst=when_raw.get("burst", 0),
+    )
+    then_raw = raw["then"]
+    batch_then = then_raw.get("batch") or {}
+    after = then_raw.get("after") or {}
+    documents = tuple(_document(label, spec) for label, spec in
+                      ((raw.get("given") or {}).get("documents") or {}).items())
+    balances = after.get("balances")
+    if isinstance(balances, str):
+        balances = {d.label: balances for d in documents if d.status != "deleted"}
+    then = Then(
+        expect=_expect(then_raw),
+        responses=tuple(_expect(r) for r in then_raw.get("responses", ())),
+        batch_result=batch_then.get("result", {}),
+        batch_errors={k: _message(v) for k, v in (batch_then.get("result_error") or {}).items()},
+        batch_absent=tuple(batch_then.get("absent", ())),
+        after_status=after.get("status", {}),
+        after_balances=balances or {},
+    )
+    return Clause(
+        id=raw["id"], level=raw["level"], title=raw["title"], citation=citation,
+        method=when_method, given=documents, when=when, then=then,
+        live=raw.get("live", "safe"), file=str(path),
+    )
+
+
+def _document(label: str, spec: Mapping[str, Any]) -> DocumentSpec:
+    items = tuple(
+        Item(product=i["product"], amount=float(i["amount"]), store=i.get("store"),
+             store_from=i.get("from"), store_to=i.get("to"))
+        for i in spec.get("items", ())
+    )
+    return DocumentSpec(label=label, type=spec["type"], status=spec["status"], items=items)
+
+
+def _expect(raw: Mapping[str, Any]) -> Expect:
+    return Expect(
+        http=raw.get("http"),
+        result=raw.get("result", MISSING),
+        schema=raw.get("schema"),
+        message=_message(raw["message"]) if "message" in raw else None,
+    )
+
+
+def _message(raw: str | Mapping[str, Any]) -> MessageRef:
+    if isinstance(raw, str):
+        return MessageRef(key=raw)
+    return MessageRef(key=raw["key"], params=raw.get("params", {}))

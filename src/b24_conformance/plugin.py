@@ -1,0 +1,140 @@
+"""The pytest plugin: clauses become parametrized tests whose node ids are the clause ids.
+
+A test module opts in by naming its clause file (`CLAUSE_FILE = "catalog.document.cancel.yaml"`)
+and asking for the `clause` and `b24_runner` fixtures. By default the run targets the embedded
+reference portal, started once per session on loopback; `--b24-webhook` or `--b24-target` point it
+at a live portal. SKIP becomes pytest's skip with the reason, ERROR an error, FAIL a failure that
+prints expected vs observed, NON-STRICT a pass with a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+RUNNER_KEY = pytest.StashKey["object"]()
+VERDICTS_KEY = pytest.StashKey[list]()
+
+
+class NonStrictWarning(UserWarning):
+    """A clause matched another profile's expectation, not the selected one."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("b24-conformance")
+    group.addoption("--b24-profile", default="seed", help="expectation profile to grade against (default: seed)")
+    group.addoption("--b24-portal-profile", default=None, help="profile the embedded portal speaks (default: same)")
+    group.addoption("--b24-mutant", action="append", default=[], help="switch on a deviation in the embedded portal")
+    group.addoption("--b24-webhook", default=None, help="run against a live portal's webhook URL (or env B24_WEBHOOK)")
+    group.addoption("--b24-target", default=None, help="a target config YAML (see suites/targets/)")
+    group.addoption("--b24-allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
+    group.addoption("--b24-allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
+    group.addoption("--b24-reports", default=None, help="also write junit.xml, report.json, report.html here")
+    group.addoption("--run-slow", action="store_true", help="run tests marked slow (long sweeps)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clause(id): a test generated from a contract clause")
+    config.stash[VERDICTS_KEY] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="long sweep: pass --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "clause" not in metafunc.fixturenames:
+        return
+    from .contract.clause import load_clause_file
+    from . import paths
+
+    name = getattr(metafunc.module, "CLAUSE_FILE", None)
+    if not name:
+        raise pytest.UsageError(f"{metafunc.module.__name__} asks for `clause` but sets no CLAUSE_FILE")
+    clauses = load_clause_file(paths.clauses_dir() / name).clauses
+    metafunc.parametrize("clause", clauses, ids=[c.id for c in clauses])
+
+
+@pytest.fixture(scope="session")
+def b24_runner(request: pytest.FixtureRequest):
+    """The session's Runner, against the embedded reference portal unless told otherwise."""
+    from contextlib import ExitStack
+
+    from .engine import Runner, RunOptions
+    from .target.config import load_target_config, single_webhook_target
+    from .target.reference import reference_settings, reference_target
+
+    opt = request.config.getoption
+    stack = ExitStack()
+    webhook = opt("--b24-webhook") or os.environ.get("B24_WEBHOOK")
+    if opt("--b24-target"):
+        config = load_target_config(Path(opt("--b24-target")))
+    elif webhook:
+        config = single_webhook_target(webhook, oauth_token=os.environ.get("B24_OAUTH_TOKEN"))
+    else:
+        settings = reference_settings(opt("--b24-portal-profile") or opt("--b24-profile"),
+                                      mutants=tuple(opt("--b24-mutant")))
+        config = stack.enter_context(reference_target(settings))
+    runner = Runner(config, RunOptions(profile=opt("--b24-profile"), allow_writes=opt("--b24-allow-writes"),
+                                       allow_burst=opt("--b24-allow-burst")))
+    request.config.stash[RUNNER_KEY] = runner
+    yield runner
+    runner.close()
+    stack.close()
+
+
+@pytest.fixture
+def b24_verdict(request: pytest.FixtureRequest, b24_runner, clause):
+    """Run the clause and hand back its Verdict (already recorded for the session's reports)."""
+    verdict = b24_runner.run_clause(clause)
+    request.config.stash[VERDICTS_KEY].append(verdict)
+    return verdict
+
+
+def assert_verdict(verdict) -> None:
+    """Turn a Verdict into pytest's vocabulary."""
+    from .verdict import Outcome
+
+    if verdict.outcome is Outcome.SKIP:
+        pytest.skip(verdict.reason)
+    if verdict.outcome is Outcome.ERROR:
+        raise RuntimeError(f"infrastructure error (not a conformance verdict): {verdict.reason}")
+    if verdict.outcome is Outcome.NON_STRICT:
+        warnings.warn(NonStrictWarning(f"{verdict.clause_id}: {verdict.reason}"), stacklevel=2)
+        return
+    if verdict.outcome is Outcome.FAIL:
+        lines = [f"{verdict.clause_id} [{verdict.level}] FAIL: {verdict.title}",
+                 f"  cited: {verdict.citation.page}@{verdict.citation.revision}: {verdict.citation.quote!r}"]
+        for f in verdict.fields:
+            mark = "ok  " if f.ok else "DIFF"
+            lines.append(f"  {mark} {f.field}: expected {f.expected!r}, observed {f.observed!r}")
+        lines.append(f"  reproduce: {verdict.reproduction}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    directory = session.config.getoption("--b24-reports", None)
+    verdicts = session.config.stash.get(VERDICTS_KEY, [])
+    runner = session.config.stash.get(RUNNER_KEY, None)
+    if not directory or not verdicts or runner is None:
+        return
+    from datetime import datetime, timezone
+
+    from . import __version__
+    from .report import write_reports
+    from .verdict import RunInfo, RunResult
+
+    info = RunInfo(run_id=runner.options.run_id, started_at=datetime.now(timezone.utc).isoformat(),
+                   target=runner.redactor.text(runner.config.describe()), target_kind=runner.config.kind,
+                   profile=runner.options.profile, tool_version=__version__)
+    result = RunResult(info=info, verdicts=tuple(verdicts), duration_s=sum(v.duration_s for v in verdicts),
+                       request_count=runner.client.request_count)
+    write_reports(result, Path(directory), secrets=runner.redactor.secrets)

@@ -1,0 +1,230 @@
+"""The reference portal's Starlette app: `/rest/...` routing, the call pipeline, Bitrix envelopes.
+
+One request, in order: parse the path (`.json` suffix, webhook or OAuth form), read and parse the
+body and query string, resolve the credential (auth.py), count the request in the leaky bucket,
+then run `batch` or one method: look it up (case-insensitive), check its scope and operating budget,
+call the handler, and wrap the result or the PortalError in the envelope. Handlers are synchronous
+and quick (SQLite), so they run on the event loop; PortalDB serialises them anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..contract.profile import Profile, load_profile
+from . import seed as seeding
+from .auth import authenticate, check_scope
+from .batch import BATCH, run_batch
+from .envelope import (
+    JSON_MEDIA_TYPE,
+    OPERATING_WINDOW_S,
+    CallOutcome,
+    Clock,
+    FixedClock,
+    Timing,
+    encode,
+    error,
+    time_block,
+    wall_clock,
+)
+from .errors import PortalError
+from .limits import LeakyBucket, OperatingBudget
+from .methods import METHODS, CallContext, ListResult, MethodSpec
+from .settings import PortalSettings
+from .store import CredentialRecord, PortalDB, PortalRecord
+from .wire import MAX_BODY_BYTES, WireError, merge_params, parse_body, parse_query, parse_rest_path
+
+logger = logging.getLogger("b24_conformance.portal")
+
+EXHAUSTED_LABEL = "operating-exhausted"
+EXHAUSTED_METHOD = "catalog.document.cancel"
+INTERNAL = CallOutcome.failure(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+
+
+@dataclass(slots=True)
+class PortalRuntime:
+    """Everything one app instance keeps between requests (on `app.state.runtime`)."""
+
+    settings: PortalSettings
+    db: PortalDB
+    profile: Profile
+    clock: Clock
+    limiter: LeakyBucket
+    budget: OperatingBudget
+    methods: Mapping[str, MethodSpec] = field(default_factory=lambda: METHODS)
+
+    @property
+    def deterministic(self) -> bool:
+        return self.settings.deterministic
+
+    def fail(self, exc: PortalError) -> CallOutcome:
+        http, code, text = exc.render(self.profile)
+        return CallOutcome.failure(http, code, text)
+
+    def invoke(self, cred: CredentialRecord, portal: PortalRecord, name: str, params: dict[str, Any]) -> CallOutcome:
+        """One method call (top level or inside a batch); never raises for a documented failure."""
+        key = name.lower()
+        spec = self.methods.get(key)
+        try:
+            if spec is None:
+                raise PortalError("system.method-not-found")
+            check_scope(cred, spec.scope)
+            if self.budget.blocked(cred.secret, key):
+                raise PortalError("system.operation-time-limit")
+        except PortalError as exc:
+            return self.fail(exc)
+        start = self.clock()
+        ctx = CallContext(db=self.db, settings=self.settings, portal=portal, user_id=cred.user_id, now=start)
+        began = time.perf_counter()
+        try:
+            value = spec.handler(ctx, params)
+        except PortalError as exc:
+            self._account(cred, key, time.perf_counter() - began)
+            return self.fail(exc)
+        except Exception as exc:  # a bug in a handler: log it (no secrets: params hold no auth), answer 500
+            logger.error("unexpected %s in %s", type(exc).__name__, key, exc_info=exc)
+            return INTERNAL
+        elapsed = time.perf_counter() - began
+        state = self._account(cred, key, elapsed)
+        timing = Timing(start, self.clock(), 0.0 if self.deterministic else elapsed)
+        block = time_block(timing, state.operating, state.reset_at)
+        if isinstance(value, ListResult):
+            return CallOutcome(200, value.result, block, total=value.total, next=value.next)
+        return CallOutcome(200, value, block)
+
+    def _account(self, cred: CredentialRecord, key: str, elapsed: float) -> Any:
+        return self.budget.record(cred.secret, key, 0.0 if self.deterministic else elapsed)
+
+    def batch(self, cred: CredentialRecord, portal: PortalRecord, params: Mapping[str, Any]) -> CallOutcome:
+        start = self.clock()
+        began = time.perf_counter()
+        result = run_batch(
+            params,
+            lambda name, sub: self.invoke(cred, portal, name, sub),
+            lambda key: self.fail(PortalError(key)),
+        )
+        elapsed = 0.0 if self.deterministic else time.perf_counter() - began
+        # The outer batch is not counted in `operating` (limits.md); its nested calls are.
+        block = time_block(Timing(start, self.clock(), elapsed), 0.0, int(start) + OPERATING_WINDOW_S)
+        return CallOutcome(200, result, block)
+
+    def handle(self, tail: str, query: bytes, body: bytes, content_type: str | None, over_https: bool, client: str) -> CallOutcome:
+        """A whole `/rest/{tail}` request, already read off the socket."""
+        try:
+            path = parse_rest_path(tail)
+            if path is None:
+                raise PortalError("system.method-not-found")
+            params = merge_params(parse_query(query), parse_body(body, content_type))
+            auth = params.pop("auth", None)
+            cred = authenticate(
+                self.db, path, auth, over_https=over_https, tls_enabled=self.settings.tls, now=self.clock()
+            )
+            if not self.limiter.admit((cred.portal_id, client)):
+                raise PortalError("system.query-limit")
+            portal = self.db.portal(cred.portal_id)
+            if path.method.lower() == BATCH:
+                return self.batch(cred, portal, params)
+            return self.invoke(cred, portal, path.method, params)
+        except WireError as exc:
+            return CallOutcome.failure(exc.http, exc.error, exc.description)
+        except PortalError as exc:
+            return self.fail(exc)
+
+
+def _respond(outcome: CallOutcome) -> Response:
+    return Response(encode(outcome.body()), status_code=outcome.http, media_type=JSON_MEDIA_TYPE)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise WireError(f"Request body exceeds {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise WireError(f"Request body exceeds {MAX_BODY_BYTES} bytes")
+    return bytes(body)
+
+
+async def rest_endpoint(request: Request) -> Response:
+    runtime: PortalRuntime = request.app.state.runtime
+    try:
+        body = await _read_body(request) if request.method != "GET" else b""
+        outcome = runtime.handle(
+            request.path_params["tail"],
+            request.scope["query_string"],
+            body,
+            request.headers.get("content-type"),
+            request.scope.get("scheme") == "https",
+            request.client.host if request.client else "",
+        )
+    except WireError as exc:
+        outcome = CallOutcome.failure(exc.http, exc.error, exc.description)
+    except Exception as exc:  # the last line of defence: a bug, never a documented answer
+        logger.error("unexpected %s outside a handler", type(exc).__name__, exc_info=exc)
+        outcome = INTERNAL
+    return _respond(outcome)
+
+
+async def health_endpoint(request: Request) -> Response:
+    runtime: PortalRuntime = request.app.state.runtime
+    body = {"status": "ok", "profile": runtime.profile.name, "tls": runtime.settings.tls}
+    return Response(encode(body), media_type=JSON_MEDIA_TYPE)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "INVALID_REQUEST")
+    text = exc.detail if isinstance(exc, HTTPException) else "Internal server error"
+    return Response(encode(error(code, text)), status_code=status, media_type=JSON_MEDIA_TYPE)
+
+
+def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlette:
+    """A reference portal app. Creates and seeds an SQLite store unless `db` is given (then not seeded)."""
+    profile = load_profile(settings.profile)
+    owns_db = db is None
+    if db is None:
+        db = PortalDB(settings.db_path)
+        seeded = seeding.seed(db, settings)
+        credentials, fixtures = list(seeded.credentials), dict(seeded.fixtures)
+    else:
+        credentials, fixtures = db.credentials(), {}
+    clock: Clock = FixedClock(settings.fixed_clock) if settings.deterministic else wall_clock
+    runtime = PortalRuntime(
+        settings=settings,
+        db=db,
+        profile=profile,
+        clock=clock,
+        limiter=LeakyBucket(settings.rate_threshold, settings.rate_drain_per_s),
+        budget=OperatingBudget(settings.operating_limit_s, clock=clock),
+    )
+    for cred in credentials:
+        if cred.label == EXHAUSTED_LABEL:
+            runtime.budget.record(cred.secret, EXHAUSTED_METHOD, settings.operating_limit_s + 1.0)
+    app = Starlette(
+        routes=[
+            Route("/", health_endpoint, methods=["GET"]),
+            Route("/health", health_endpoint, methods=["GET"]),
+            Route("/rest/{tail:path}", rest_endpoint, methods=["GET", "POST"]),
+        ],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.profile = profile
+    app.state.db = db
+    app.state.owns_db = owns_db
+    app.state.credentials = credentials
+    app.state.fixtures = fixtures
+    return app

@@ -1,0 +1,115 @@
+"""The two documented REST limits: the request-rate leaky bucket and the per-method operating budget."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+from .envelope import OPERATING_WINDOW_S
+
+BASKET_S = 60
+_PRUNE_AT = 10_000
+
+
+@dataclass(slots=True)
+class LeakyBucket:
+    """Request rate, per key (portal id, client IP) (`limits.md` § Request Rate Limits).
+
+    Each request adds 1; the level drains by `drain_per_s` every second. A request is refused when,
+    before it is counted, the level already exceeds `threshold` ("when the counter value exceeds the
+    threshold X, the following request is blocked"). Refused requests are not counted, so a client
+    that backs off recovers at the drain rate. `threshold <= 0` switches the limit off.
+    """
+
+    threshold: float
+    drain_per_s: float
+    clock: Callable[[], float] = time.monotonic
+    _levels: dict[Hashable, tuple[float, float]] = field(default_factory=dict)
+
+    def admit(self, key: Hashable) -> bool:
+        if self.threshold <= 0:
+            return True
+        now = self.clock()
+        level, last = self._levels.get(key, (0.0, now))
+        level = max(0.0, level - (now - last) * self.drain_per_s)
+        if level > self.threshold:
+            self._levels[key] = (level, now)
+            return False
+        if len(self._levels) >= _PRUNE_AT:
+            self._prune(now)
+        self._levels[key] = (level + 1.0, now)
+        return True
+
+    def level(self, key: Hashable) -> float:
+        now = self.clock()
+        level, last = self._levels.get(key, (0.0, now))
+        return max(0.0, level - (now - last) * self.drain_per_s)
+
+    def _prune(self, now: float) -> None:
+        drained = [k for k, (lvl, last) in self._levels.items() if lvl - (now - last) * self.drain_per_s <= 0]
+        for key in drained:
+            del self._levels[key]
+
+
+@dataclass(slots=True)
+class _Basket:
+    minute: int
+    first_call: float  # the basket leaves the sum OPERATING_WINDOW_S after this
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class OperatingState:
+    operating: float
+    reset_at: int
+
+
+@dataclass(slots=True)
+class OperatingBudget:
+    """Accumulated execution time per (credential, method) in 10 one-minute baskets (`limits.md`).
+
+    `blocked` is checked before a call: the call that crosses the limit completes, the next is refused.
+    A basket is the calendar minute of its first call and leaves the sum 600 s after that call.
+    `clock` is wall-clock seconds (the same clock as `time.start`), so `reset_at` is a timestamp.
+    """
+
+    limit_s: float
+    clock: Callable[[], float] = time.time
+    _baskets: dict[tuple[str, str], deque[_Basket]] = field(default_factory=dict)
+
+    def _live(self, key: tuple[str, str], now: float) -> deque[_Basket] | None:
+        baskets = self._baskets.get(key)
+        if baskets is None:
+            return None
+        while baskets and baskets[0].first_call + OPERATING_WINDOW_S <= now:
+            baskets.popleft()
+        return baskets
+
+    def blocked(self, credential: str, method: str) -> bool:
+        if self.limit_s <= 0:
+            return False
+        baskets = self._live((credential, method), self.clock())
+        return bool(baskets) and sum(b.seconds for b in baskets) > self.limit_s  # type: ignore[union-attr]
+
+    def record(self, credential: str, method: str, seconds: float, at: float | None = None) -> OperatingState:
+        """Add one call's execution time; return the sum and the reset time after it."""
+        now = self.clock() if at is None else at
+        key = (credential, method)
+        baskets = self._live(key, now)
+        if baskets is None:
+            baskets = self._baskets.setdefault(key, deque())
+        minute = int(now // BASKET_S)
+        if baskets and baskets[-1].minute == minute:
+            baskets[-1].seconds += seconds
+        else:
+            baskets.append(_Basket(minute, now, seconds))
+        return OperatingState(sum(b.seconds for b in baskets), int(baskets[0].first_call + OPERATING_WINDOW_S))
+
+    def state(self, credential: str, method: str) -> OperatingState:
+        now = self.clock()
+        baskets = self._live((credential, method), now)
+        if not baskets:
+            return OperatingState(0.0, int(now + OPERATING_WINDOW_S))
+        return OperatingState(sum(b.seconds for b in baskets), int(baskets[0].first_call + OPERATING_WINDOW_S))

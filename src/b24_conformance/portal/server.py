@@ -1,0 +1,226 @@
+"""Run the reference portal under uvicorn: `EmbeddedPortal` (tests, a background thread) and `serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import threading
+from types import FrameType, TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from .app import create_app
+from .settings import PortalSettings
+from .store import CredentialRecord, PortalDB
+from .tls import LoopbackTLS
+
+STARTUP_TIMEOUT_S = 30.0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+class EmbeddedPortal:
+    """A reference portal on loopback in a background thread; a context manager.
+
+        with EmbeddedPortal(PortalSettings(profile="docs-ru")) as portal:
+            httpx.post(portal.webhook_url("admin") + "catalog.document.cancel", json={"id": 1})
+
+    Both listeners (plain, and HTTPS when `settings.tls`) are bound before the thread starts, so
+    `base_url` is known at once; `__enter__` returns when uvicorn is accepting connections.
+    """
+
+    def __init__(self, settings: PortalSettings | None = None, db: PortalDB | None = None) -> None:
+        self.settings = settings or PortalSettings()
+        self._db = db
+        self._tls: LoopbackTLS | None = None
+        self._servers: list[uvicorn.Server] = []
+        self._thread: threading.Thread | None = None
+        self._sockets: list[socket.socket] = []
+        self.app: Starlette | None = None
+        self.base_url = ""
+        self.tls_base_url: str | None = None
+
+    # ---------------------------------------------------------------- what tests use
+
+    @property
+    def ca_path(self) -> str | None:
+        return str(self._tls.ca_path) if self._tls else None
+
+    @property
+    def credentials(self) -> list[CredentialRecord]:
+        return list(self._state("credentials"))
+
+    @property
+    def fixtures(self) -> dict[str, Any]:
+        return dict(self._state("fixtures"))
+
+    def credential(self, label: str) -> CredentialRecord:
+        for cred in self._state("credentials"):
+            if cred.label == label:
+                return cred
+        known = ", ".join(c.label for c in self._state("credentials"))
+        raise KeyError(f"no seeded credential labelled {label!r}; known: {known}")
+
+    def webhook_url(self, label: str, *, tls: bool | None = None) -> str:
+        """`{base}/rest/{user_id}/{code}/`. Over HTTPS when TLS is on (plain HTTP would answer
+        "Https required"), unless `tls=False` asks for the plain listener."""
+        cred = self.credential(label)
+        return f"{self._base(tls)}/rest/{cred.user_id}/{cred.secret}/"
+
+    def oauth_url(self, *, tls: bool | None = None) -> str:
+        """`{base}/rest/`: append the method and send `auth` in the query string or body."""
+        return f"{self._base(tls)}/rest/"
+
+    def _base(self, tls: bool | None) -> str:
+        use_tls = self.tls_base_url is not None if tls is None else tls
+        if use_tls:
+            if self.tls_base_url is None:
+                raise RuntimeError("this portal was started without TLS")
+            return self.tls_base_url
+        return self.base_url
+
+    def _state(self, name: str) -> Any:
+        if self.app is None:
+            raise RuntimeError("the portal is not running; use it as a context manager")
+        return getattr(self.app.state, name)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> EmbeddedPortal:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        settings = self.settings
+        self.app = create_app(settings, self._db)
+        try:
+            plain = _bind(settings.host, settings.port)
+            self._sockets.append(plain)
+            self.base_url = _url("http", settings.host, plain.getsockname()[1])
+            self._servers.append(self._server(plain))
+            if settings.tls:
+                self._tls = LoopbackTLS.create()
+                secure = _bind(settings.host, settings.tls_port)
+                self._sockets.append(secure)
+                self.tls_base_url = _url("https", settings.host, secure.getsockname()[1])
+                self._servers.append(self._server(secure, self._tls))
+        except BaseException:
+            self._cleanup()
+            raise
+        started = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._run, args=(started, failure), name="b24-reference-portal", daemon=True
+        )
+        self._thread.start()
+        if not started.wait(STARTUP_TIMEOUT_S) or failure:
+            self.stop()
+            raise RuntimeError("the reference portal did not start") from (failure[0] if failure else None)
+
+    def _server(self, sock: socket.socket, tls: LoopbackTLS | None = None) -> uvicorn.Server:
+        config = uvicorn.Config(
+            self.app,  # type: ignore[arg-type]
+            lifespan="off",
+            log_config=None,  # leave the host program's logging alone
+            log_level="warning",
+            access_log=False,  # the access log would print webhook codes
+            proxy_headers=False,  # X-Forwarded-Proto must not turn plain HTTP into "https"
+            server_header=False,
+            ssl_certfile=str(tls.cert_path) if tls else None,
+            ssl_keyfile=str(tls.key_path) if tls else None,
+        )
+        server = uvicorn.Server(config)
+        server._b24_socket = sock  # type: ignore[attr-defined]
+        return server
+
+    def _run(self, started: threading.Event, failure: list[BaseException]) -> None:
+        async def main() -> None:
+            tasks = [asyncio.create_task(s.serve(sockets=[s._b24_socket])) for s in self._servers]  # type: ignore[attr-defined]
+            while not all(s.started for s in self._servers):
+                if any(t.done() for t in tasks):
+                    break
+                await asyncio.sleep(0.005)
+            started.set()
+            await asyncio.gather(*tasks)
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            failure.append(exc)
+            started.set()
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
+        self._servers.clear()
+        if self._tls is not None:
+            self._tls.remove()
+        if self.app is not None and self.app.state.owns_db:
+            self.app.state.db.close()
+
+
+def describe(portal: EmbeddedPortal) -> list[str]:
+    """One line per seeded credential: label, kind, where to call it, and what it is for."""
+    lines = []
+    for cred in portal.credentials:
+        if cred.kind == "webhook":
+            where = portal.webhook_url(cred.label)
+        else:
+            where = f"{portal.oauth_url()}  auth={cred.secret}"
+        lines.append(f"{cred.label:<22} {cred.kind:<8} {where}  -- {cred.description}")
+    if portal.ca_path:
+        lines.append(f"TLS CA certificate: {portal.ca_path}  (httpx: verify=...; requests: REQUESTS_CA_BUNDLE)")
+    return lines
+
+
+def serve(settings: PortalSettings) -> None:
+    """Run a portal until SIGINT/SIGTERM, after printing its credentials (they are test secrets)."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with EmbeddedPortal(settings) as portal:
+            print(f"reference portal: {portal.base_url}" + (f"  {portal.tls_base_url}" if portal.tls_base_url else ""))
+            print(f"profile: {settings.profile}" + ("  (deterministic)" if settings.deterministic else ""))
+            for line in describe(portal):
+                print(line)
+            print("Ctrl-C to stop.", flush=True)
+            while not stop.wait(0.5):
+                if portal._thread is None or not portal._thread.is_alive():
+                    break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+

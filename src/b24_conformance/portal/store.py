@@ -1,0 +1,269 @@
+"""The reference portal's SQLite schema and its one shared, lock-guarded connection (`PortalDB`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS portals (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT    NOT NULL UNIQUE,
+    plan_has_inventory INTEGER NOT NULL,
+    inventory_enabled  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    portal_id    INTEGER NOT NULL REFERENCES portals(id),
+    id           INTEGER NOT NULL,
+    name         TEXT    NOT NULL,
+    active       INTEGER NOT NULL DEFAULT 1,
+    is_admin     INTEGER NOT NULL DEFAULT 0,
+    catalog_read INTEGER NOT NULL DEFAULT 0,
+    all_stores   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (portal_id, id)
+);
+CREATE TABLE IF NOT EXISTS user_doc_rights (
+    portal_id INTEGER NOT NULL,
+    user_id   INTEGER NOT NULL,
+    action    TEXT    NOT NULL CHECK (action IN ('conduct', 'cancel', 'delete', 'edit')),
+    doc_type  TEXT    NOT NULL CHECK (doc_type IN ('A', 'S', 'M', 'R', 'D')),
+    PRIMARY KEY (portal_id, user_id, action, doc_type),
+    FOREIGN KEY (portal_id, user_id) REFERENCES users(portal_id, id)
+);
+CREATE TABLE IF NOT EXISTS user_store_rights (
+    portal_id INTEGER NOT NULL,
+    user_id   INTEGER NOT NULL,
+    store_id  INTEGER NOT NULL,
+    PRIMARY KEY (portal_id, user_id, store_id),
+    FOREIGN KEY (portal_id, user_id) REFERENCES users(portal_id, id)
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    secret      TEXT    PRIMARY KEY,
+    kind        TEXT    NOT NULL CHECK (kind IN ('webhook', 'oauth')),
+    label       TEXT    NOT NULL UNIQUE,
+    portal_id   INTEGER NOT NULL,
+    user_id     INTEGER NOT NULL,
+    scopes      TEXT    NOT NULL,
+    expires_at  REAL,
+    description TEXT    NOT NULL,
+    FOREIGN KEY (portal_id, user_id) REFERENCES users(portal_id, id)
+);
+CREATE TABLE IF NOT EXISTS catalogs (
+    id             INTEGER PRIMARY KEY,
+    portal_id      INTEGER NOT NULL REFERENCES portals(id),
+    name           TEXT    NOT NULL,
+    lid            TEXT    NOT NULL DEFAULT 's1',
+    iblock_type_id TEXT    NOT NULL DEFAULT 'CRM_PRODUCT_CATALOG'
+);
+CREATE TABLE IF NOT EXISTS products (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    portal_id   INTEGER NOT NULL REFERENCES portals(id),
+    iblock_id   INTEGER NOT NULL REFERENCES catalogs(id),
+    name        TEXT    NOT NULL,
+    active      TEXT    NOT NULL DEFAULT 'Y',
+    code        TEXT,
+    xml_id      TEXT,
+    created_by  INTEGER,
+    modified_by INTEGER,
+    date_create TEXT    NOT NULL,
+    timestamp_x TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stores (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    portal_id      INTEGER NOT NULL REFERENCES portals(id),
+    title          TEXT,
+    address        TEXT    NOT NULL,
+    active         TEXT    NOT NULL DEFAULT 'Y',
+    code           TEXT,
+    description    TEXT,
+    email          TEXT,
+    phone          TEXT,
+    schedule       TEXT,
+    xml_id         TEXT,
+    sort           INTEGER NOT NULL DEFAULT 100,
+    gps_n          REAL,
+    gps_s          REAL,
+    issuing_center TEXT    NOT NULL DEFAULT 'N',
+    user_id        INTEGER,
+    modified_by    INTEGER,
+    date_create    TEXT    NOT NULL,
+    date_modify    TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    portal_id      INTEGER NOT NULL REFERENCES portals(id),
+    doc_type       TEXT    NOT NULL CHECK (doc_type IN ('A', 'S', 'M', 'R', 'D')),
+    doc_number     TEXT,
+    title          TEXT,
+    site_id        TEXT    NOT NULL,
+    responsible_id INTEGER NOT NULL,
+    created_by     INTEGER,
+    modified_by    INTEGER,
+    status         TEXT    NOT NULL DEFAULT 'N' CHECK (status IN ('N', 'Y', 'C')),
+    status_by      INTEGER,
+    date_status    TEXT,
+    date_create    TEXT    NOT NULL,
+    date_modify    TEXT    NOT NULL,
+    date_document  TEXT,
+    currency       TEXT    NOT NULL,
+    total          REAL,
+    commentary     TEXT
+);
+CREATE TABLE IF NOT EXISTS document_elements (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id           INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    element_id       INTEGER NOT NULL,
+    store_from       INTEGER,
+    store_to         INTEGER,
+    amount           TEXT    NOT NULL DEFAULT '0',
+    purchasing_price REAL
+);
+CREATE INDEX IF NOT EXISTS document_elements_doc ON document_elements(doc_id);
+CREATE TABLE IF NOT EXISTS store_products (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    portal_id         INTEGER NOT NULL REFERENCES portals(id),
+    product_id        INTEGER NOT NULL,
+    store_id          INTEGER NOT NULL,
+    amount            TEXT    NOT NULL DEFAULT '0',
+    quantity_reserved TEXT    NOT NULL DEFAULT '0',
+    UNIQUE (portal_id, product_id, store_id)
+);
+-- What conduct applied, per document, so that cancel reverses exactly these rows.
+CREATE TABLE IF NOT EXISTS document_movements (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    product_id INTEGER NOT NULL,
+    store_id   INTEGER NOT NULL,
+    delta      TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS document_movements_doc ON document_movements(doc_id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRecord:
+    id: int
+    name: str
+    plan_has_inventory: bool
+    inventory_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRecord:
+    secret: str  # webhook code or OAuth access token
+    kind: str  # "webhook" | "oauth"
+    label: str  # e.g. "admin", "no-cancel-right"
+    portal_id: int
+    user_id: int
+    scopes: frozenset[str]  # e.g. {"catalog"} or {"crm", "user"}
+    expires_at: float | None  # unix time; OAuth tokens only
+    user_active: bool
+    description: str  # one line: what this credential may do / which documented error it provokes
+
+
+_CREDENTIAL_SELECT = """
+SELECT c.secret, c.kind, c.label, c.portal_id, c.user_id, c.scopes, c.expires_at, u.active, c.description
+FROM credentials c JOIN users u ON u.portal_id = c.portal_id AND u.id = c.user_id
+"""
+
+
+def _credential(row: sqlite3.Row) -> CredentialRecord:
+    return CredentialRecord(
+        secret=row[0],
+        kind=row[1],
+        label=row[2],
+        portal_id=row[3],
+        user_id=row[4],
+        scopes=frozenset(row[5].split()),
+        expires_at=row[6],
+        user_active=bool(row[7]),
+        description=row[8],
+    )
+
+
+class PortalDB:
+    """One SQLite connection shared by all threads; an `RLock` serialises every use of it."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._depth = 0  # transaction nesting on the lock-holding thread (guarded by the lock)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        with self._lock:
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            if _file_backed(path):
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE` … `COMMIT` under the lock; `ROLLBACK` on any exception.
+
+        Re-entrant: a nested call on the same thread opens a SAVEPOINT instead, so an inner failure
+        undoes only the inner work.
+        """
+        with self._lock:
+            depth = self._depth
+            begin, commit, rollback = (
+                ("BEGIN IMMEDIATE", ("COMMIT",), ("ROLLBACK",))
+                if depth == 0
+                else (f"SAVEPOINT sp{depth}", (f"RELEASE sp{depth}",), (f"ROLLBACK TO sp{depth}", f"RELEASE sp{depth}"))
+            )
+            self._conn.execute(begin)
+            self._depth = depth + 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._depth = depth
+                for statement in rollback:
+                    self._conn.execute(statement)
+                raise
+            else:
+                self._depth = depth
+                for statement in commit:
+                    self._conn.execute(statement)
+
+    def credential(self, secret: str) -> CredentialRecord | None:
+        if not isinstance(secret, str) or not _encodable(secret):
+            return None
+        with self.transaction() as conn:
+            row = conn.execute(_CREDENTIAL_SELECT + " WHERE c.secret = ?", (secret,)).fetchone()
+        return None if row is None else _credential(row)
+
+    def credentials(self) -> list[CredentialRecord]:
+        with self.transaction() as conn:
+            rows = conn.execute(_CREDENTIAL_SELECT + " ORDER BY c.portal_id, c.rowid").fetchall()
+        return [_credential(r) for r in rows]
+
+    def portal(self, portal_id: int) -> PortalRecord:
+        """The portal with this id; `KeyError` if there is none (ids come from credentials)."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT id, name, plan_has_inventory, inventory_enabled FROM portals WHERE id = ?",
+                (portal_id,),
+            ).fetchone()
+        if row is None:
+            raise KeyError(portal_id)
+        return PortalRecord(row[0], row[1], bool(row[2]), bool(row[3]))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _file_backed(path: str) -> bool:
+    return path != ":memory:" and not path.startswith("file::memory:") and "mode=memory" not in path
+
+
+def _encodable(text: str) -> bool:
+    """SQLite needs UTF-8; a lone surrogate (valid in JSON `\\ud800`) would raise on bind."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

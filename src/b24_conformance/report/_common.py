@@ -1,0 +1,106 @@
+"""Helpers shared by the report writers: the secret backstop, short reasons and safe text."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+from b24_conformance.verdict import FieldResult, Outcome, RunResult, Verdict
+
+ELLIPSIS = "…"
+
+
+def refuse_secrets(text: str, secrets: Iterable[str], *, report: str) -> None:
+    """Raise ValueError naming `report` (never the secret) if any secret occurs in `text`."""
+    for number, secret in enumerate((s for s in secrets if s), start=1):
+        if any(form in text for form in _encoded_forms(secret)):
+            raise ValueError(
+                f"refusing to write the {report} report: it contains secret #{number} of those given; "
+                "redact the run before reporting"
+            )
+
+
+def _encoded_forms(secret: str) -> set[str]:
+    """The secret as it may appear once a writer has escaped it (HTML, XML, JSON, URL)."""
+    return {secret, html.escape(secret), html.escape(secret, quote=False),
+            json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe="")}
+
+
+def format_value(value: Any) -> str:
+    """A compact, unambiguous rendering of an expected or observed value (JSON where possible)."""
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def first_mismatch(verdict: Verdict) -> FieldResult | None:
+    """The first checked field that did not match, if any."""
+    return next((f for f in verdict.fields if not f.ok), None)
+
+
+def short_reason(verdict: Verdict) -> str:
+    """One line saying why a verdict is what it is; empty for a plain PASS."""
+    if verdict.outcome is Outcome.FAIL:
+        mismatch = first_mismatch(verdict)
+        if mismatch is None:
+            return verdict.reason or "failed"
+        return (f"{mismatch.field}: expected {format_value(mismatch.expected)}, "
+                f"got {format_value(mismatch.observed)}")
+    if verdict.outcome is Outcome.NON_STRICT:
+        return f"matches profile {verdict.matched_profile or '?'}"
+    if verdict.outcome in (Outcome.SKIP, Outcome.ERROR):
+        return verdict.reason or verdict.outcome.value.lower()
+    return verdict.reason
+
+
+def gating_failures(result: RunResult) -> int:
+    """How many MUST clauses failed."""
+    return sum(1 for v in result.verdicts if v.gating_failure)
+
+
+def gate_line(result: RunResult) -> str:
+    """The gate result, e.g. `gate: FAILED — 2 MUST clause(s) failed`."""
+    failed = gating_failures(result)
+    if failed:
+        return f"gate: FAILED — {failed} MUST clause(s) failed"
+    errors = result.counts()[Outcome.ERROR.value]
+    if errors:
+        return f"gate: passed ({errors} infrastructure error(s), exit code {result.exit_code})"
+    return "gate: passed"
+
+
+def counts_line(result: RunResult) -> str:
+    """Counts per outcome, e.g. `3 PASS, 0 NON-STRICT, 1 FAIL, 0 SKIP, 0 ERROR`."""
+    return ", ".join(f"{n} {outcome}" for outcome, n in result.counts().items())
+
+
+def one_line(text: str) -> str:
+    """Text safe for a single terminal line: whitespace folded, control characters escaped."""
+    folded = re.sub(r"[\r\n\t]+", " ", text)
+    return "".join(_escape_control(ch) for ch in folded)
+
+
+def _escape_control(ch: str) -> str:
+    if unicodedata.category(ch) in ("Cc", "Cs"):  # ANSI escapes from a hostile body; lone surrogates
+        return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return ch
+
+
+def truncate(text: str, width: int) -> str:
+    """`text` cut to `width` characters, ending in an ellipsis when cut."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: width - 1] + ELLIPSIS
+
+
+def truncate_middle(text: str, width: int) -> str:
+    """`text` cut to `width` by dropping its middle: clause ids differ at the start and the end."""
+    if len(text) <= width:
+        return text
+    if width < 8:
+        return truncate(text, width)
+    head = (width - 1) // 3
+    return text[:head] + ELLIPSIS + text[len(text) - (width - 1 - head):]

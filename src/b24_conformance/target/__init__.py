@@ -1,0 +1,1 @@
+"""Reaching a portal: credentials and config, calling conventions, rate limits, the sandbox."""
