@@ -103,7 +103,7 @@ class Runner:
     # -- one clause -----------------------------------------------------------------------------
     def skip_reason(self, clause: Clause) -> str | None:
         when = clause.when
-        if when.role not in ("bogus-webhook", "anonymous") and self.config.credential(when.role) is None:
+        if when.role not in ("bogus-webhook", "anonymous", "burst") and self.config.credential(when.role) is None:
             return f"the target provides no credential for role {when.role!r}"
         if self.config.credential(when.role) is None:
             return f"role {when.role!r} cannot be derived (the target needs an `admin` webhook)"

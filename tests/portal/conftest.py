@@ -15,7 +15,16 @@ from b24_conformance.portal.server import EmbeddedPortal
 from b24_conformance.portal.settings import PortalSettings
 
 PROFILES = ("seed", "docs-ru")
-TIME_KEYS = ("start", "finish", "duration", "processing", "date_start", "date_finish", "operating_reset_at", "operating")
+TIME_KEYS = (
+    "start",
+    "finish",
+    "duration",
+    "processing",
+    "date_start",
+    "date_finish",
+    "operating_reset_at",
+    "operating",
+)
 RELAXED = {"rate_threshold": 100_000, "rate_drain_per_s": 1000.0}
 
 
@@ -50,19 +59,30 @@ class Api:
     def new_document(self, amount: int = 5, conduct: bool = False) -> int:
         """A receipt (A) with one item into the main warehouse; conducted when asked."""
         fx = self.portal.fixtures
-        doc = self.ok("catalog.document.add", {"fields": {"docType": "A", "currency": "USD", "responsibleId": 1}})
+        doc = self.ok(
+            "catalog.document.add", {"fields": {"docType": "A", "currency": "USD", "responsibleId": 1}}
+        )
         doc_id = int(doc["document"]["id"])
         self.ok(
             "catalog.document.element.add",
-            {"fields": {"docId": doc_id, "elementId": fx["product_id"], "storeTo": fx["main_store_id"],
-                        "amount": amount, "purchasingPrice": 10}},
+            {
+                "fields": {
+                    "docId": doc_id,
+                    "elementId": fx["product_id"],
+                    "storeTo": fx["main_store_id"],
+                    "amount": amount,
+                    "purchasingPrice": 10,
+                }
+            },
         )
         if conduct:
             assert self.ok("catalog.document.conduct", {"id": doc_id}) is True
         return doc_id
 
     def status(self, doc_id: int) -> str:
-        docs = self.ok("catalog.document.list", {"filter": {"id": doc_id}, "select": ["id", "status"]})["documents"]
+        docs = self.ok("catalog.document.list", {"filter": {"id": doc_id}, "select": ["id", "status"]})[
+            "documents"
+        ]
         return docs[0]["status"]
 
 

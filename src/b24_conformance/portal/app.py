@@ -71,7 +71,9 @@ class PortalRuntime:
         http, code, text = exc.render(self.profile)
         return CallOutcome.failure(http, code, text)
 
-    def invoke(self, cred: CredentialRecord, portal: PortalRecord, name: str, params: dict[str, Any]) -> CallOutcome:
+    def invoke(
+        self, cred: CredentialRecord, portal: PortalRecord, name: str, params: dict[str, Any]
+    ) -> CallOutcome:
         """One method call (top level or inside a batch); never raises for a documented failure."""
         key = name.lower()
         spec = self.methods.get(key)
@@ -118,7 +120,9 @@ class PortalRuntime:
         block = time_block(Timing(start, self.clock(), elapsed), 0.0, int(start) + OPERATING_WINDOW_S)
         return CallOutcome(200, result, block)
 
-    def handle(self, tail: str, query: bytes, body: bytes, content_type: str | None, over_https: bool, client: str) -> CallOutcome:
+    def handle(
+        self, tail: str, query: bytes, body: bytes, content_type: str | None, over_https: bool, client: str
+    ) -> CallOutcome:
         """A whole `/rest/{tail}` request, already read off the socket."""
         try:
             path = parse_rest_path(tail)

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
@@ -35,7 +35,7 @@ def wall_clock() -> float:
 
 def iso(ts: float) -> str:
     """`2025-11-06T06:37:54+00:00`: the docs' format; the reference portal runs in UTC."""
-    return datetime.fromtimestamp(int(ts), timezone.utc).isoformat()
+    return datetime.fromtimestamp(int(ts), UTC).isoformat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,9 @@ def time_block(timing: Timing, operating: float, operating_reset_at: int) -> dic
     }
 
 
-def success(result: Any, time: Mapping[str, Any], *, total: int | None = None, nxt: int | None = None) -> dict[str, Any]:
+def success(
+    result: Any, time: Mapping[str, Any], *, total: int | None = None, nxt: int | None = None
+) -> dict[str, Any]:
     """`{"result": ..., ["next": n,] ["total": n,] "time": {...}}`; next/total beside result, as list methods do."""
     body: dict[str, Any] = {"result": result}
     if nxt is not None:

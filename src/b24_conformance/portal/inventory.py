@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ ZERO = Decimal(0)
 
 def iso(ts: float) -> str:
     """`YYYY-MM-DDThh:mm:ss±hh:mm` (api-reference/data-types.md); the portal's clock runs in UTC."""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 def number(value: Decimal | float | None) -> int | float | None:
@@ -77,7 +77,8 @@ def load_rights(conn: sqlite3.Connection, portal_id: int, user_id: int) -> Right
     if user is None or not user["active"]:
         return Rights()
     doc = conn.execute(
-        "SELECT action, doc_type FROM user_doc_rights WHERE portal_id = ? AND user_id = ?", (portal_id, user_id)
+        "SELECT action, doc_type FROM user_doc_rights WHERE portal_id = ? AND user_id = ?",
+        (portal_id, user_id),
     ).fetchall()
     stores = conn.execute(
         "SELECT store_id FROM user_store_rights WHERE portal_id = ? AND user_id = ?", (portal_id, user_id)
@@ -157,8 +158,13 @@ class DocumentElement:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> DocumentElement:
         return cls(
-            row["id"], row["doc_id"], row["element_id"], row["store_from"], row["store_to"],
-            Decimal(row["amount"]), row["purchasing_price"],
+            row["id"],
+            row["doc_id"],
+            row["element_id"],
+            row["store_from"],
+            row["store_to"],
+            Decimal(row["amount"]),
+            row["purchasing_price"],
         )
 
     @property
@@ -357,9 +363,19 @@ DOCUMENT_UPDATABLE: Mapping[str, str] = {
     "dateModify": "date_modify",
 }
 STORE_COLUMNS: Mapping[str, str] = {
-    "title": "title", "address": "address", "active": "active", "code": "code",
-    "description": "description", "email": "email", "phone": "phone", "schedule": "schedule",
-    "xmlId": "xml_id", "sort": "sort", "gpsN": "gps_n", "gpsS": "gps_s", "issuingCenter": "issuing_center",
+    "title": "title",
+    "address": "address",
+    "active": "active",
+    "code": "code",
+    "description": "description",
+    "email": "email",
+    "phone": "phone",
+    "schedule": "schedule",
+    "xmlId": "xml_id",
+    "sort": "sort",
+    "gpsN": "gps_n",
+    "gpsS": "gps_s",
+    "issuingCenter": "issuing_center",
 }
 
 
@@ -412,11 +428,15 @@ class Inventory:
     def _document(self, conn: sqlite3.Connection, doc_id: int | None) -> Document | None:
         if doc_id is None or doc_id not in INT64:
             return None
-        row = conn.execute("SELECT * FROM documents WHERE id = ? AND portal_id = ?", (doc_id, self.portal.id)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM documents WHERE id = ? AND portal_id = ?", (doc_id, self.portal.id)
+        ).fetchone()
         return None if row is None else Document.from_row(row)
 
     def _elements_of(self, conn: sqlite3.Connection, doc_id: int) -> list[DocumentElement]:
-        rows = conn.execute("SELECT * FROM document_elements WHERE doc_id = ? ORDER BY id", (doc_id,)).fetchall()
+        rows = conn.execute(
+            "SELECT * FROM document_elements WHERE doc_id = ? ORDER BY id", (doc_id,)
+        ).fetchall()
         return [DocumentElement.from_row(r) for r in rows]
 
     def _element(self, conn: sqlite3.Connection, element_id: int) -> tuple[DocumentElement, Document] | None:
@@ -436,14 +456,15 @@ class Inventory:
 
     def _movements_of(self, conn: sqlite3.Connection, doc_id: int) -> list[Movement]:
         rows = conn.execute(
-            "SELECT product_id, store_id, delta FROM document_movements WHERE doc_id = ? ORDER BY id", (doc_id,)
+            "SELECT product_id, store_id, delta FROM document_movements WHERE doc_id = ? ORDER BY id",
+            (doc_id,),
         ).fetchall()
         return [Movement(r[0], r[1], Decimal(r[2])) for r in rows]
 
     def _exists(self, conn: sqlite3.Connection, table: str, row_id: int | None) -> bool:
         if row_id is None or row_id not in INT64:
             return False
-        sql = f"SELECT 1 FROM {table} WHERE id = ? AND portal_id = ?"  # noqa: S608 (table is a constant)
+        sql = f"SELECT 1 FROM {table} WHERE id = ? AND portal_id = ?"
         return conn.execute(sql, (row_id, self.portal.id)).fetchone() is not None
 
     def _product_name(self, conn: sqlite3.Connection, product_id: int) -> str:
@@ -485,9 +506,21 @@ class Inventory:
                 " date_document, currency, total, commentary)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'N', NULL, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    self.portal.id, new.doc_type, new.doc_number, new.title, new.site_id, new.responsible_id,
-                    new.created_by if new.created_by is not None else self.user_id, self.user_id,
-                    stamp, stamp, stamp, new.date_document, new.currency, new.total, new.commentary,
+                    self.portal.id,
+                    new.doc_type,
+                    new.doc_number,
+                    new.title,
+                    new.site_id,
+                    new.responsible_id,
+                    new.created_by if new.created_by is not None else self.user_id,
+                    self.user_id,
+                    stamp,
+                    stamp,
+                    stamp,
+                    new.date_document,
+                    new.currency,
+                    new.total,
+                    new.commentary,
                 ),
             )
             doc_id = cur.lastrowid
@@ -509,7 +542,7 @@ class Inventory:
             values.setdefault("modified_by", self.user_id)
             values.setdefault("date_modify", iso(self.now))
             assignments = ", ".join(f"{column} = ?" for column in values)
-            conn.execute(f"UPDATE documents SET {assignments} WHERE id = ?", (*values.values(), doc.id))  # noqa: S608
+            conn.execute(f"UPDATE documents SET {assignments} WHERE id = ?", (*values.values(), doc.id))
             updated = self._document(conn, doc.id)
             assert updated is not None
             return updated
@@ -584,14 +617,16 @@ class Inventory:
             if item.amount <= 0 or moves is None:
                 raise refuse(
                     "reason.insufficient-amount",
-                    product=item.element_id, name=self._product_name(conn, item.element_id),
+                    product=item.element_id,
+                    name=self._product_name(conn, item.element_id),
                 )
             for move in moves:
                 balance = self._balance(conn, move.product_id, move.store_id) + move.delta
                 if balance < 0:
                     raise refuse(
                         "reason.insufficient-amount",
-                        product=move.product_id, name=self._product_name(conn, move.product_id),
+                        product=move.product_id,
+                        name=self._product_name(conn, move.product_id),
                     )
                 self._set_balance(conn, move.product_id, move.store_id, balance)
                 applied.append(move)
@@ -611,7 +646,9 @@ class Inventory:
             if not self.rights.may("cancel", doc.doc_type):
                 raise PortalError(keys.no_rights, **params)
             movements = self._movements_of(conn, doc.id)
-            stores = {m.store_id for m in movements}.union(*(i.stores for i in self._elements_of(conn, doc.id)))
+            stores = {m.store_id for m in movements}.union(
+                *(i.stores for i in self._elements_of(conn, doc.id))
+            )
             if not self.rights.may_stores(stores):
                 raise PortalError(keys.no_store_rights, **params)
             cur = conn.execute(
@@ -667,7 +704,14 @@ class Inventory:
             cur = conn.execute(
                 "INSERT INTO document_elements (doc_id, element_id, store_from, store_to, amount, purchasing_price)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (doc.id, item.element_id, item.store_from, item.store_to, str(item.amount), item.purchasing_price),
+                (
+                    doc.id,
+                    item.element_id,
+                    item.store_from,
+                    item.store_to,
+                    str(item.amount),
+                    item.purchasing_price,
+                ),
             )
             row = conn.execute("SELECT * FROM document_elements WHERE id = ?", (cur.lastrowid,)).fetchone()
             return DocumentElement.from_row(row)
@@ -755,8 +799,16 @@ class Inventory:
                 "INSERT INTO products (portal_id, iblock_id, name, active, code, xml_id, created_by, modified_by,"
                 " date_create, timestamp_x) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    self.portal.id, iblock_id, name, extra.get("active", "Y"), extra.get("code"),
-                    extra.get("xmlId"), self.user_id, self.user_id, stamp, stamp,
+                    self.portal.id,
+                    iblock_id,
+                    name,
+                    extra.get("active", "Y"),
+                    extra.get("code"),
+                    extra.get("xmlId"),
+                    self.user_id,
+                    self.user_id,
+                    stamp,
+                    stamp,
                 ),
             )
             row = conn.execute("SELECT * FROM products WHERE id = ?", (cur.lastrowid,)).fetchone()
@@ -778,12 +830,17 @@ class Inventory:
         """`values`: camelCase keys of STORE_COLUMNS, typed; `address` present."""
         stamp = iso(self.now)
         columns = {STORE_COLUMNS[k]: v for k, v in values.items() if k in STORE_COLUMNS}
-        columns.update(portal_id=self.portal.id, user_id=self.user_id, modified_by=self.user_id,
-                       date_create=stamp, date_modify=stamp)
+        columns.update(
+            portal_id=self.portal.id,
+            user_id=self.user_id,
+            modified_by=self.user_id,
+            date_create=stamp,
+            date_modify=stamp,
+        )
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         with self.db.transaction() as conn:
-            cur = conn.execute(f"INSERT INTO stores ({names}) VALUES ({marks})", tuple(columns.values()))  # noqa: S608
+            cur = conn.execute(f"INSERT INTO stores ({names}) VALUES ({marks})", tuple(columns.values()))
             row = conn.execute("SELECT * FROM stores WHERE id = ?", (cur.lastrowid,)).fetchone()
             return Store.from_row(row)
 

@@ -105,11 +105,15 @@ class OperatingBudget:
             baskets[-1].seconds += seconds
         else:
             baskets.append(_Basket(minute, now, seconds))
-        return OperatingState(sum(b.seconds for b in baskets), int(baskets[0].first_call + OPERATING_WINDOW_S))
+        return OperatingState(
+            sum(b.seconds for b in baskets), int(baskets[0].first_call + OPERATING_WINDOW_S)
+        )
 
     def state(self, credential: str, method: str) -> OperatingState:
         now = self.clock()
         baskets = self._live((credential, method), now)
         if not baskets:
             return OperatingState(0.0, int(now + OPERATING_WINDOW_S))
-        return OperatingState(sum(b.seconds for b in baskets), int(baskets[0].first_call + OPERATING_WINDOW_S))
+        return OperatingState(
+            sum(b.seconds for b in baskets), int(baskets[0].first_call + OPERATING_WINDOW_S)
+        )

@@ -79,7 +79,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -97,7 +97,8 @@ from .settings import PortalSettings
 from .store import PortalDB, PortalRecord
 
 PAGE = 50
-MAX_AMOUNT = Decimal(10) ** 15
+MAX_EXPONENT = 14  # amounts and prices stay below 1e15
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,10 @@ def shown(value: Any) -> str:
         return ""
     if isinstance(value, (list, tuple, dict)):
         return "Array"
-    text = repr(value) if isinstance(value, float) else str(value)
+    try:
+        text = repr(value) if isinstance(value, float) else str(value)
+    except ValueError:  # an int beyond Python's str() digit limit
+        return "…"
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
@@ -230,9 +234,11 @@ def to_decimal(value: Any, param: str) -> Decimal:
         result = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except (InvalidOperation, ValueError):
         raise _invalid(value, param, "double") from None
-    if not result.is_finite() or abs(result) > MAX_AMOUNT:
+    if not result.is_finite() or (result and result.adjusted() > MAX_EXPONENT):
         raise _invalid(value, param, "double")
-    return result + 0  # normalise "-0"
+    if not result or result.adjusted() < -MAX_EXPONENT:
+        return ZERO
+    return result + 0  # round to the context's 28 digits
 
 
 def to_double(value: Any, param: str) -> float | None:
@@ -256,7 +262,7 @@ def _parse_datetime(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def to_flag(value: Any, param: str) -> str:
@@ -281,7 +287,7 @@ def _norm(value: Any, type_: str) -> Any:
     """A row or filter value made comparable for a field type; `_BAD` if it cannot be."""
     if value is None:
         return None
-    if isinstance(value, bool) or isinstance(value, (dict, list)):
+    if isinstance(value, (bool, dict, list)):
         return _BAD
     if type_ == "integer" or type_ == "double":
         if isinstance(value, (int, float)):
@@ -296,26 +302,36 @@ def _norm(value: Any, type_: str) -> Any:
     return value if isinstance(value, str) else shown(value)
 
 
-def _like(pattern: str) -> re.Pattern[str]:
+def _like(pattern: str) -> re.Pattern[str] | None:
+    """SQL LIKE as a regex; None (matches nothing) for patterns too long to be a real query."""
+    pattern = re.sub("%+", "%", pattern)
+    if len(pattern) > 256:
+        return None
     parts = (".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
 def _predicate(op: str, raw: Any, type_: str) -> Callable[[Any], bool]:
     if op in ("@", "!@") or (op in ("=", "!=") and isinstance(raw, (list, dict))):
-        values = [_norm(v, type_) for v in (to_array(raw, "filter") if isinstance(raw, (list, dict)) else [raw])]
+        values = [
+            _norm(v, type_) for v in (to_array(raw, "filter") if isinstance(raw, (list, dict)) else [raw])
+        ]
         inside = op in ("@", "=")
         return lambda v: (v in values) == inside
     if op in ("%", "!%", "=%", "!=%"):
         text = shown(raw)
-        regex = _like(text) if op in ("=%", "!=%") else None
+        anchored = op in ("=%", "!=%")
+        regex = _like(text) if anchored else None
         positive = op in ("%", "=%")
 
         def like(v: Any) -> bool:
             if v is None:
                 return not positive
             subject = v.isoformat() if isinstance(v, datetime) else shown(v)
-            hit = bool(regex.fullmatch(subject)) if regex else text.casefold() in subject.casefold()
+            if anchored:
+                hit = regex is not None and regex.fullmatch(subject) is not None
+            else:
+                hit = text.casefold() in subject.casefold()
             return hit == positive
 
         return like
@@ -324,7 +340,12 @@ def _predicate(op: str, raw: Any, type_: str) -> Callable[[Any], bool]:
         return lambda v: target is not _BAD and v == target
     if op == "!=":
         return lambda v: target is _BAD or v != target
-    compare = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+    compare = {
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+    }
     cmp = compare[op]
     return lambda v: target is not _BAD and target is not None and v is not None and cmp(v, target)
 
@@ -332,7 +353,7 @@ def _predicate(op: str, raw: Any, type_: str) -> Callable[[Any], bool]:
 def _split(key: str) -> tuple[str, str]:
     for prefix in _PREFIXES:
         if key.startswith(prefix):
-            return _SAME_AS.get(prefix, prefix), key[len(prefix):]
+            return _SAME_AS.get(prefix, prefix), key[len(prefix) :]
     return "=", key
 
 
@@ -341,7 +362,9 @@ def _field(name: str, types: Mapping[str, str]) -> str | None:
     return next((f for f in types if f.lower() == lowered), None)
 
 
-def paginate(rows: list[dict[str, Any]], types: Mapping[str, str], params: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int, int | None]:
+def paginate(
+    rows: list[dict[str, Any]], types: Mapping[str, str], params: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], int, int | None]:
     """Filter, order, page and project `rows` (API dicts) per `select`/`filter`/`order`/`start`."""
     select = to_array(params.get("select") or [], "select")
     filters = to_object(params.get("filter") or {}, "filter")
@@ -384,7 +407,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 # --- field descriptions ---------------------------------------------------------------------------
 
 
-def _describe(type_: str, *, required: bool = False, read_only: bool = False, immutable: bool = False) -> dict[str, Any]:
+def _describe(
+    type_: str, *, required: bool = False, read_only: bool = False, immutable: bool = False
+) -> dict[str, Any]:
     return {"isImmutable": immutable, "isReadOnly": read_only, "isRequired": required, "type": type_}
 
 
@@ -420,23 +445,58 @@ ELEMENT_FIELDS: Mapping[str, dict[str, Any]] = {
 }
 DOCUMENT_TYPES = {k: v["type"] for k, v in DOCUMENT_FIELDS.items()}
 ELEMENT_TYPES = {k: v["type"] for k, v in ELEMENT_FIELDS.items()}
-STORE_PRODUCT_TYPES = {"amount": "double", "id": "integer", "productId": "integer",
-                       "quantityReserved": "double", "storeId": "integer"}
+STORE_PRODUCT_TYPES = {
+    "amount": "double",
+    "id": "integer",
+    "productId": "integer",
+    "quantityReserved": "double",
+    "storeId": "integer",
+}
 STORE_TYPES = {
-    "active": "char", "address": "string", "code": "string", "dateCreate": "datetime",
-    "dateModify": "datetime", "description": "string", "email": "string", "gpsN": "double",
-    "gpsS": "double", "id": "integer", "imageId": "object", "issuingCenter": "char",
-    "modifiedBy": "integer", "phone": "string", "schedule": "string", "sort": "integer",
-    "title": "string", "userId": "integer", "xmlId": "string",
+    "active": "char",
+    "address": "string",
+    "code": "string",
+    "dateCreate": "datetime",
+    "dateModify": "datetime",
+    "description": "string",
+    "email": "string",
+    "gpsN": "double",
+    "gpsS": "double",
+    "id": "integer",
+    "imageId": "object",
+    "issuingCenter": "char",
+    "modifiedBy": "integer",
+    "phone": "string",
+    "schedule": "string",
+    "sort": "integer",
+    "title": "string",
+    "userId": "integer",
+    "xmlId": "string",
 }
 PRODUCT_TYPES = {
-    "active": "char", "available": "char", "code": "string", "createdBy": "integer",
-    "dateCreate": "datetime", "iblockId": "integer", "id": "integer", "modifiedBy": "integer",
-    "name": "string", "timestampX": "datetime", "type": "integer", "xmlId": "string",
+    "active": "char",
+    "available": "char",
+    "code": "string",
+    "createdBy": "integer",
+    "dateCreate": "datetime",
+    "iblockId": "integer",
+    "id": "integer",
+    "modifiedBy": "integer",
+    "name": "string",
+    "timestampX": "datetime",
+    "type": "integer",
+    "xmlId": "string",
 }
 CATALOG_TYPES = {
-    "iblockId": "integer", "iblockTypeId": "string", "id": "integer", "lid": "char", "name": "string",
-    "productIblockId": "integer", "skuPropertyId": "integer", "subscription": "char", "vatId": "integer",
+    "iblockId": "integer",
+    "iblockTypeId": "string",
+    "id": "integer",
+    "lid": "char",
+    "name": "string",
+    "productIblockId": "integer",
+    "skuPropertyId": "integer",
+    "subscription": "char",
+    "vatId": "integer",
 }
 
 
@@ -628,12 +688,14 @@ def element_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
     doc_id = to_int(required(fields, "docId"), "docId")
     product_id = to_int(required(fields, "elementId"), "elementId")
     changes = _element_changes(fields)
-    item = NewElement(doc_id=doc_id, element_id=product_id, **{
-        "store_from": changes.get("storeFrom"),
-        "store_to": changes.get("storeTo"),
-        "amount": changes.get("amount", Decimal(0)),
-        "purchasing_price": changes.get("purchasingPrice"),
-    })
+    item = NewElement(
+        doc_id=doc_id,
+        element_id=product_id,
+        store_from=changes.get("storeFrom"),
+        store_to=changes.get("storeTo"),
+        amount=changes.get("amount", Decimal(0)),
+        purchasing_price=changes.get("purchasingPrice"),
+    )
     return {"documentElement": _inventory(ctx).add_element(item).to_api()}
 
 
@@ -729,10 +791,19 @@ def product_delete(ctx: CallContext, params: Mapping[str, Any]) -> bool:
 
 
 _STORE_PARSERS: Mapping[str, Callable[[Any, str], Any]] = {
-    "title": to_text, "address": to_text, "active": to_flag, "code": to_text, "description": to_text,
-    "email": to_text, "phone": to_text, "schedule": to_text, "xmlId": to_text,
+    "title": to_text,
+    "address": to_text,
+    "active": to_flag,
+    "code": to_text,
+    "description": to_text,
+    "email": to_text,
+    "phone": to_text,
+    "schedule": to_text,
+    "xmlId": to_text,
     "sort": lambda v, p: 100 if v is None else _not_none(to_id(v, p)),
-    "gpsN": to_double, "gpsS": to_double, "issuingCenter": to_flag,
+    "gpsN": to_double,
+    "gpsS": to_double,
+    "issuingCenter": to_flag,
 }
 
 

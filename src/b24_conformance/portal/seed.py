@@ -47,7 +47,11 @@ class _Credential:
     expires_in: float | None = None  # seconds from the seed clock; OAuth only
 
 
-PORTALS = ((MAIN, "main", True, True), (BASIC, "basic-plan", False, False), (OFF, "inventory-off", True, False))
+PORTALS = (
+    (MAIN, "main", True, True),
+    (BASIC, "basic-plan", False, False),
+    (OFF, "inventory-off", True, False),
+)
 CATALOGS = ((21, MAIN, "Product catalog"), (22, BASIC, "Product catalog"), (23, OFF, "Product catalog"))
 STORES = (
     (MAIN, "Main warehouse", "1 Main St."),
@@ -61,37 +65,98 @@ NO_CANCEL = tuple((a, t) for a, t in ALL_DOC_RIGHTS if a != "cancel")
 USERS = (
     _User(MAIN, 1, "Admin", is_admin=True, catalog_read=True, all_stores=True),
     _User(MAIN, 2, "Clerk without cancel right", catalog_read=True, all_stores=True, doc_rights=NO_CANCEL),
-    _User(MAIN, 3, "Clerk without restricted warehouse", catalog_read=True, doc_rights=tuple(ALL_DOC_RIGHTS),
-          store_names=("Main warehouse", "Second warehouse")),
+    _User(
+        MAIN,
+        3,
+        "Clerk without restricted warehouse",
+        catalog_read=True,
+        doc_rights=tuple(ALL_DOC_RIGHTS),
+        store_names=("Main warehouse", "Second warehouse"),
+    ),
     _User(MAIN, 4, "Catalog reader", catalog_read=True),
     _User(MAIN, 5, "Deactivated admin", active=False, is_admin=True, catalog_read=True, all_stores=True),
-    _User(MAIN, 6, "Clerk with all document rights", catalog_read=True, all_stores=True,
-          doc_rights=tuple(ALL_DOC_RIGHTS)),
+    _User(
+        MAIN,
+        6,
+        "Clerk with all document rights",
+        catalog_read=True,
+        all_stores=True,
+        doc_rights=tuple(ALL_DOC_RIGHTS),
+    ),
     _User(BASIC, 1, "Admin", is_admin=True, catalog_read=True, all_stores=True),
     _User(OFF, 1, "Admin", is_admin=True, catalog_read=True, all_stores=True),
 )
 CREDENTIALS = (
     _Credential("admin", "webhook", MAIN, 1, "administrator webhook (scope catalog): may do everything"),
-    _Credential("admin-oauth", "oauth", MAIN, 1, "administrator OAuth token (scope catalog), valid for 10 years",
-                expires_in=TEN_YEARS_S),
-    _Credential("expired-oauth", "oauth", MAIN, 1, "administrator OAuth token that expired an hour ago: expired_token",
-                expires_in=-3600),
-    _Credential("no-cancel-right", "webhook", MAIN, 2,
-                "clerk with every document right except cancel, all warehouses: cancel.no-rights"),
-    _Credential("no-store-right", "webhook", MAIN, 3,
-                "clerk with every document right, no view-and-select on Restricted warehouse: *.no-store-rights"),
-    _Credential("reader", "webhook", MAIN, 4, "catalog read only (list, getFields, mode.status); no document rights"),
+    _Credential(
+        "admin-oauth",
+        "oauth",
+        MAIN,
+        1,
+        "administrator OAuth token (scope catalog), valid for 10 years",
+        expires_in=TEN_YEARS_S,
+    ),
+    _Credential(
+        "expired-oauth",
+        "oauth",
+        MAIN,
+        1,
+        "administrator OAuth token that expired an hour ago: expired_token",
+        expires_in=-3600,
+    ),
+    _Credential(
+        "no-cancel-right",
+        "webhook",
+        MAIN,
+        2,
+        "clerk with every document right except cancel, all warehouses: cancel.no-rights",
+    ),
+    _Credential(
+        "no-store-right",
+        "webhook",
+        MAIN,
+        3,
+        "clerk with every document right, no view-and-select on Restricted warehouse: *.no-store-rights",
+    ),
+    _Credential(
+        "reader", "webhook", MAIN, 4, "catalog read only (list, getFields, mode.status); no document rights"
+    ),
     _Credential("inactive-user", "webhook", MAIN, 5, "webhook of a deactivated user: INVALID_CREDENTIALS"),
-    _Credential("no-catalog-scope", "webhook", MAIN, 1, "administrator webhook with scopes crm,user only: "
-                "insufficient_scope", scopes=frozenset({"crm", "user"})),
-    _Credential("operating-exhausted", "webhook", MAIN, 1,
-                "operating budget for catalog.document.cancel already spent: OPERATION_TIME_LIMIT"),
-    _Credential("burst", "webhook", MAIN, 1, "administrator webhook reserved for rate-limit (leaky bucket) probing"),
-    _Credential("clerk-full", "webhook", MAIN, 6, "non-administrator with every document right and every warehouse"),
-    _Credential("basic-plan-admin", "webhook", BASIC, 1,
-                "administrator on a plan without inventory accounting: *.plan errors"),
-    _Credential("inventory-off-admin", "webhook", OFF, 1,
-                "administrator on a portal with inventory accounting switched off: *.mode-disabled errors"),
+    _Credential(
+        "no-catalog-scope",
+        "webhook",
+        MAIN,
+        1,
+        "administrator webhook with scopes crm,user only: insufficient_scope",
+        scopes=frozenset({"crm", "user"}),
+    ),
+    _Credential(
+        "operating-exhausted",
+        "webhook",
+        MAIN,
+        1,
+        "operating budget for catalog.document.cancel already spent: OPERATION_TIME_LIMIT",
+    ),
+    _Credential(
+        "burst", "webhook", MAIN, 1, "administrator webhook reserved for rate-limit (leaky bucket) probing"
+    ),
+    _Credential(
+        "clerk-full", "webhook", MAIN, 6, "non-administrator with every document right and every warehouse"
+    ),
+    _Credential(
+        "basic-plan-admin",
+        "webhook",
+        BASIC,
+        1,
+        "administrator on a plan without inventory accounting: *.plan errors",
+    ),
+    _Credential(
+        "inventory-off-admin",
+        "webhook",
+        OFF,
+        1,
+        "administrator on a portal with inventory accounting switched off: *.mode-disabled errors",
+    ),
 )
 
 
@@ -133,8 +198,13 @@ def _fill(conn: sqlite3.Connection, settings: PortalSettings, now: float) -> Non
             "INSERT INTO credentials (secret, kind, label, portal_id, user_id, scopes, expires_at, description)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                secret_for(settings, cred.label), cred.kind, cred.label, cred.portal_id, cred.user_id,
-                " ".join(sorted(cred.scopes)), None if cred.expires_in is None else now + cred.expires_in,
+                secret_for(settings, cred.label),
+                cred.kind,
+                cred.label,
+                cred.portal_id,
+                cred.user_id,
+                " ".join(sorted(cred.scopes)),
+                None if cred.expires_in is None else now + cred.expires_in,
                 cred.description,
             ),
         )

@@ -7,7 +7,7 @@ import signal
 import socket
 import threading
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -22,8 +22,11 @@ STARTUP_TIMEOUT_S = 30.0
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
+    # socket says it is TCP; with proto 0, keep-alive responses stall ~40 ms on Nagle + delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(128)
     sock.setblocking(False)
@@ -101,7 +104,7 @@ class EmbeddedPortal:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def __enter__(self) -> EmbeddedPortal:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -198,7 +201,9 @@ def describe(portal: EmbeddedPortal) -> list[str]:
             where = f"{portal.oauth_url()}  auth={cred.secret}"
         lines.append(f"{cred.label:<22} {cred.kind:<8} {where}  -- {cred.description}")
     if portal.ca_path:
-        lines.append(f"TLS CA certificate: {portal.ca_path}  (httpx: verify=...; requests: REQUESTS_CA_BUNDLE)")
+        lines.append(
+            f"TLS CA certificate: {portal.ca_path}  (httpx: verify=...; requests: REQUESTS_CA_BUNDLE)"
+        )
     return lines
 
 
@@ -212,7 +217,10 @@ def serve(settings: PortalSettings) -> None:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with EmbeddedPortal(settings) as portal:
-            print(f"reference portal: {portal.base_url}" + (f"  {portal.tls_base_url}" if portal.tls_base_url else ""))
+            print(
+                f"reference portal: {portal.base_url}"
+                + (f"  {portal.tls_base_url}" if portal.tls_base_url else "")
+            )
             print(f"profile: {settings.profile}" + ("  (deterministic)" if settings.deterministic else ""))
             for line in describe(portal):
                 print(line)
@@ -223,4 +231,3 @@ def serve(settings: PortalSettings) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-

@@ -212,7 +212,11 @@ class PortalDB:
             begin, commit, rollback = (
                 ("BEGIN IMMEDIATE", ("COMMIT",), ("ROLLBACK",))
                 if depth == 0
-                else (f"SAVEPOINT sp{depth}", (f"RELEASE sp{depth}",), (f"ROLLBACK TO sp{depth}", f"RELEASE sp{depth}"))
+                else (
+                    f"SAVEPOINT sp{depth}",
+                    (f"RELEASE sp{depth}",),
+                    (f"ROLLBACK TO sp{depth}", f"RELEASE sp{depth}"),
+                )
             )
             self._conn.execute(begin)
             self._depth = depth + 1

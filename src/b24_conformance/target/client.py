@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -136,7 +137,10 @@ class PortalClient:
         with self._lock:
             client = self._clients.get(local_address)
             if client is None:
-                transport = httpx.HTTPTransport(verify=self.config.verify, local_address=local_address)
+                verify = self.config.verify
+                if isinstance(verify, str):  # a CA bundle, e.g. the reference portal's loopback CA
+                    verify = ssl.create_default_context(cafile=verify)
+                transport = httpx.HTTPTransport(verify=verify, local_address=local_address)
                 client = httpx.Client(transport=transport, timeout=self.timeout_s, follow_redirects=False)
                 self._clients[local_address] = client
             return client

@@ -67,12 +67,12 @@ def parse_webhook_url(url: str, role: str = "admin") -> Credential:
     match = WEBHOOK_URL.match(url)
     if not match:
         raise TargetConfigInvalid(
-            f"not a Bitrix24 webhook URL: {redact_url(url)!r}",
+            f"not a Bitrix24 webhook URL: {_mask(url)!r}",
             hint="expected https://<portal>/rest/<user id>/<webhook code>/ "
                  "(copy it from Developer resources → Inbound webhook)",
         )
     if urlsplit(url).scheme not in ("http", "https"):
-        raise TargetConfigInvalid(f"webhook URL must be http(s): {redact_url(url)!r}")
+        raise TargetConfigInvalid(f"webhook URL must be http(s): {_mask(url)!r}")
     return Credential(role=role, kind="webhook", webhook_url=url)
 
 
@@ -100,6 +100,8 @@ class TargetConfig:
         if role in self.credentials:
             return self.credentials[role]
         admin = self.credentials.get("admin")
+        if role == "burst":  # the rate-limit probe: its own webhook where one is given, else admin's
+            return replace(admin, role=role) if admin else None
         if role == "bogus-webhook" and admin and admin.webhook_url:
             match = WEBHOOK_URL.match(admin.webhook_url)
             assert match
@@ -119,6 +121,13 @@ class TargetConfig:
         admin = self.credentials.get("admin")
         where = redact_url(admin.base) if admin and admin.base else "?"
         return f"{self.kind} portal {self.name} ({where})"
+
+
+def _mask(url: str) -> str:
+    """A malformed URL for an error message: any path segment that could be a secret is hidden."""
+    parts = urlsplit(url if "://" in url else f"//{url}")
+    segments = [seg if seg in ("", "rest") or seg.isdigit() else "***" for seg in parts.path.split("/")]
+    return f"{parts.scheme + '://' if parts.scheme else ''}{parts.hostname or ''}{'/'.join(segments)}"
 
 
 def _rest_endpoint(cred: Credential | None) -> str | None:

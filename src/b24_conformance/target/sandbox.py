@@ -119,7 +119,7 @@ class Sandbox:
         for label in STORE_LABELS:
             self.stores[label] = int(_dig(result, f"store_{label}", "store", "id"))
         self.manifest.add("stores", self.stores.values())
-        restricted = self.config.fixtures.get("restricted_store_id")
+        restricted = self.config.fixtures.get("restricted_store_id")  # 0 means not provided
         if restricted:
             self.stores["restricted"] = int(restricted)
 
