@@ -39,7 +39,7 @@ from b24_conformance.portal.settings import PortalSettings
 
 FUZZED = ("catalog.document.cancel", "catalog.document.conduct", "catalog.document.cancelList",
           "catalog.document.conductList")
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = int(os.environ.get("B24_SCHEMATHESIS_MAX_EXAMPLES", "25"))  # per operation and phase
 SEED = int(os.environ.get("B24_SCHEMATHESIS_SEED", "20251106"))
 
 CONFIG: dict[str, Any] = {

@@ -71,6 +71,10 @@ Choices (where the docs are silent or contradict each other):
     (the profiles have no dedicated key). `catalog.product.list` requires `filter.iblockId`
     (`param.missing`, param `iblockId`).
 17. Deprecated `confirm`/`unconfirm` are exact aliases of `conduct`/`cancel` (same keys, same rights).
+18. Rights are looked up per call; an unknown or deactivated user has none (the HTTP layer refuses a
+    deactivated user's credential before any handler runs). `catalog.enum.getStoreDocumentTypes`
+    answers any user. Amounts and prices must be finite and below 1e15 (`param.invalid`, type
+    `double`); text containing a lone UTF-16 surrogate is `param.invalid` (type `string`).
 """
 
 from __future__ import annotations
