@@ -53,6 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     clauses = _select(load_clauses(), args.clause)
     options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
                          manifest_dir=Path(args.manifest_dir))
+    if args.cassettes:
+        from dataclasses import replace
+
+        from .target.cassette import read_sidecar
+        options = replace(options, cassettes=Path(args.cassettes), run_id=read_sidecar(Path(args.cassettes))["run_id"])
     with ExitStack() as stack:
         config = _target(args, stack)
         runner = Runner(config, options)
@@ -72,6 +77,9 @@ def _target(args: argparse.Namespace, stack: ExitStack):
 
     webhook = args.webhook or os.environ.get("B24_WEBHOOK")
     token = args.oauth_token or os.environ.get("B24_OAUTH_TOKEN")
+    if getattr(args, "cassettes", None):
+        from .target.cassette import cassette_target
+        return cassette_target(Path(args.cassettes))
     if args.target:
         return load_target_config(Path(args.target))
     if webhook:
@@ -91,6 +99,27 @@ def _select(clauses, patterns: Sequence[str] | None):
     if not chosen:
         raise UsageError(f"no clause matches {', '.join(patterns)}", hint="`b24-conformance lint --list` lists ids")
     return chosen
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record every clause against a deterministic reference portal into cassettes."""
+    from .contract.clause import load_clauses
+    from .engine import Runner, RunOptions
+    from .report.terminal import render_table
+    from .target.reference import reference_settings, reference_target
+
+    clauses = _select(load_clauses(), args.clause)
+    directory = Path(args.cassettes)
+    for old in directory.glob("*.yaml"):
+        old.unlink()
+    settings = reference_settings(args.portal_profile or args.profile, deterministic=True)
+    options = RunOptions(profile=args.profile, cassettes=directory, record=True, run_id="rec",
+                         manifest_dir=Path(args.manifest_dir))
+    with reference_target(settings) as config:
+        result = Runner(config, options).run(clauses)
+    print(render_table(result))
+    print(f"recorded {len(clauses)} clause(s) into {directory}")
+    return result.exit_code
 
 
 # -- portal ----------------------------------------------------------------------------------------
@@ -162,7 +191,7 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def cmd_mutants(args: argparse.Namespace) -> int:
-    from .mutants import check_mutants, render_mutants
+    from .selftest import check_mutants, render_mutants
 
     report = check_mutants(_select_names(args.name))
     print(render_mutants(report))
@@ -197,8 +226,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
     run.add_argument("--reports", default="reports", help="directory for junit.xml, report.json, report.html")
     run.add_argument("--quiet", "-q", action="store_true", help="no per-clause progress lines")
+    run.add_argument("--cassettes", help="replay a recording from this folder instead of calling a portal")
     _target_options(run)
     run.set_defaults(func=cmd_run)
+
+    record = sub.add_parser("record", help="record every clause against the reference portal into cassettes")
+    record.add_argument("--cassettes", default="cassettes/catalog.document.cancel", help="folder to record into")
+    record.add_argument("--profile", default="seed", help="expectation profile (default: seed)")
+    record.add_argument("--portal-profile", help="profile the recorded portal speaks (default: --profile)")
+    record.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    record.add_argument("--manifest-dir", default=".b24-conformance")
+    record.set_defaults(func=cmd_record)
 
     portal = sub.add_parser("portal", help="the reference portal").add_subparsers(dest="portal_command")
     serve = portal.add_parser("serve", help="serve the reference portal on loopback")

@@ -9,6 +9,7 @@ never looks at which kind of target it talks to, except to refuse writes where t
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +25,7 @@ from .errors import ConformanceError, TargetError
 from .grading import grade
 from .observation import Observation, Response
 from .redact import Redactor
+from .target.cassette import Cassettes, write_sidecar
 from .target.client import PortalClient, Sent
 from .target.config import TargetConfig
 from .target.sandbox import Sandbox, World
@@ -40,6 +42,8 @@ class RunOptions:
     allow_burst: bool = False  # the rate-limit probe on a live portal
     manifest_dir: Path = Path(".b24-conformance")
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    cassettes: Path | None = None  # record into, or replay from, this folder
+    record: bool = False
 
 
 class Runner:
@@ -53,9 +57,15 @@ class Runner:
             raise UsageError(f"unknown profile {options.profile!r}; known: {', '.join(sorted(self.profiles))}")
         self.redactor = Redactor()
         self.client = PortalClient(config, self.redactor)
-        self.writes = config.kind == "reference" or options.allow_writes
+        self.writes = config.kind in ("reference", "cassette") or options.allow_writes
         self.sandbox: Sandbox | None = None
         self._sandbox_error: str | None = None
+        self.cassettes = (Cassettes(options.cassettes, record=options.record, redactor=self.redactor)
+                          if options.cassettes else None)
+
+    def _use(self, name: str):
+        """The cassette for `name` in offline mode; nothing otherwise."""
+        return self.cassettes.use(name) if self.cassettes else nullcontext()
 
     # -- run ------------------------------------------------------------------------------------
     def run(self, clauses: Iterable[Clause],
@@ -68,6 +78,12 @@ class Runner:
                        clause_files=tuple(sorted({Path(c.file).name for c in clauses})))
         verdicts = []
         try:
+            if self.cassettes and self.writes and any(c.given for c in clauses):
+                try:  # run-level set-up gets a cassette of its own, so any subset of clauses replays
+                    with self._use("_open"):
+                        self._sandbox()
+                except TargetError:
+                    pass  # each clause that needs the sandbox reports the reason as ERROR
             for n, clause in enumerate(clauses, 1):
                 verdict = self.run_clause(clause)
                 verdicts.append(verdict)
@@ -75,13 +91,17 @@ class Runner:
                     on_verdict(verdict, n, len(clauses))
         finally:
             self.close()
+        if self.cassettes and self.options.record:
+            write_sidecar(self.options.cassettes, self.config, profile=self.options.profile,
+                          clause_ids=[c.id for c in clauses], run_id=self.options.run_id)
         return RunResult(info=info, verdicts=tuple(verdicts), duration_s=time.perf_counter() - started,
                          request_count=self.client.request_count)
 
     def close(self) -> None:
         if self.sandbox is not None:
             try:
-                self.sandbox.close()
+                with self._use("_close"):
+                    self.sandbox.close()
             except ConformanceError:
                 pass  # the manifest keeps what is left; `b24-conformance cleanup` removes it
             self.sandbox = None
@@ -133,13 +153,16 @@ class Runner:
             return self._verdict(clause, Outcome.SKIP, reason, mark, started)
         world: World | None = None
         try:
-            world = self._sandbox().prepare(clause) if clause.given else World(clause_id=clause.id)
-            sent = self._perform(clause, world)
-            after = self._after(clause, world) if (clause.then.after_status or clause.then.after_balances) else {}
+            with self._use(clause.id):
+                try:
+                    world = self._sandbox().prepare(clause) if clause.given else World(clause_id=clause.id)
+                    sent = self._perform(clause, world)
+                    after = (self._after(clause, world)
+                             if (clause.then.after_status or clause.then.after_balances) else {})
+                finally:
+                    self._cleanup(world, clause)
         except TargetError as exc:
-            self._cleanup(world, clause)
             return self._verdict(clause, Outcome.ERROR, exc.message, mark, started)
-        self._cleanup(world, clause)
         observation = Observation(
             clause_id=clause.id, responses=tuple(s.response for s in sent), after=after,
             exchanges=tuple(self.client.exchanges[mark:]), reproduction=sent[0].curl,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -400,22 +401,31 @@ class Inventory:
     rights: Rights
     now: float
     require_contractor: bool = False
+    mutants: frozenset[str] = frozenset()  # named deviations (portal/mutants.py), empty on a faithful portal
 
     @classmethod
     def open(
-        cls, db: PortalDB, portal: PortalRecord, user_id: int, now: float, *, require_contractor: bool = False
+        cls, db: PortalDB, portal: PortalRecord, user_id: int, now: float, *, require_contractor: bool = False,
+        mutants: frozenset[str] = frozenset(),
     ) -> Inventory:
-        with db.transaction() as conn:
-            rights = load_rights(conn, portal.id, user_id)
-        return cls(db, portal, user_id, rights, now, require_contractor)
+        def load() -> Rights:
+            with db.transaction() as conn:
+                return load_rights(conn, portal.id, user_id)
+
+        rights = db.memo(("rights", portal.id, user_id), load) or Rights()
+        return cls(db, portal, user_id, rights, now, require_contractor, mutants)
 
     # -- portal-wide preconditions
 
     def require_plan(self, key: str) -> None:
+        if "ignore-plan" in self.mutants and key.startswith("cancel."):
+            return
         if not self.portal.plan_has_inventory:
             raise PortalError(key)
 
     def require_mode(self, key: str) -> None:
+        if "ignore-inventory-mode" in self.mutants and key.startswith("cancel."):
+            return
         if not self.portal.inventory_enabled:
             raise PortalError(key)
 
@@ -636,32 +646,48 @@ class Inventory:
         """Reverse exactly the movements conduct recorded and set status `C` (one transaction).
 
         The status check-and-set is one `UPDATE … WHERE status = 'Y'` inside the transaction, so of
-        two simultaneous cancels exactly one reverts the balances.
+        two simultaneous cancels exactly one reverts the balances. The `mutants` branch points
+        below are off on a faithful portal.
         """
+        m = self.mutants
         with self.db.transaction() as conn:
             doc = self._document(conn, doc_id)
             if doc is None:
-                raise PortalError(keys.not_found, id=shown_id)
+                wrong = "missing-document-not-found" in m and keys.not_found == "cancel.not-found"
+                raise PortalError("delete.not-found" if wrong else keys.not_found, id=shown_id)
             params = {"id": doc.id, "title": doc.display_title}
-            if not self.rights.may("cancel", doc.doc_type):
+            if not self.rights.may("cancel", doc.doc_type) and "ignore-cancel-right" not in m:
                 raise PortalError(keys.no_rights, **params)
             movements = self._movements_of(conn, doc.id)
-            stores = {m.store_id for m in movements}.union(
+            stores = {m_.store_id for m_ in movements}.union(
                 *(i.stores for i in self._elements_of(conn, doc.id))
             )
-            if not self.rights.may_stores(stores):
+            if not self.rights.may_stores(stores) and "ignore-store-right" not in m:
                 raise PortalError(keys.no_store_rights, **params)
+            if "racy-cancel" in m and doc.status != "Y":
+                raise PortalError(keys.refused, **params)
+        if "racy-cancel" in m:  # check, then act in a second transaction: two callers both pass
+            time.sleep(0.05)
+        with self.db.transaction() as conn:
+            allowed = ["Y"] + (["N"] if "cancel-draft-accepted" in m else []) + (["C"] if "cancel-twice-accepted" in m else [])
+            if "racy-cancel" in m:
+                allowed = ["Y", "C"]
             cur = conn.execute(
-                "UPDATE documents SET status = 'C', status_by = ?, date_status = ?, date_modify = ?"
-                " WHERE id = ? AND status = 'Y'",
-                (self.user_id, iso(self.now), iso(self.now), doc.id),
+                f"UPDATE documents SET status = ?, status_by = ?, date_status = ?, date_modify = ?"
+                f" WHERE id = ? AND status IN ({','.join('?' * len(allowed))})",
+                ("N" if "cancel-sets-draft" in m else "C", self.user_id, iso(self.now), iso(self.now), doc.id, *allowed),
             )
             if cur.rowcount != 1:
                 raise PortalError(keys.refused, **params)
+            if "cancel-keeps-balances" in m:
+                return
             for move in reversed(movements):
+                if "transfer-cancel-one-sided" in m and doc.doc_type == "M" and move.delta < 0:
+                    continue
                 balance = self._balance(conn, move.product_id, move.store_id) - move.delta
                 self._set_balance(conn, move.product_id, move.store_id, balance)
-            conn.execute("DELETE FROM document_movements WHERE doc_id = ?", (doc.id,))
+            if "racy-cancel" not in m:
+                conn.execute("DELETE FROM document_movements WHERE doc_id = ?", (doc.id,))
 
     # -- document items
 

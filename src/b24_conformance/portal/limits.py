@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -27,10 +28,15 @@ class LeakyBucket:
     drain_per_s: float
     clock: Callable[[], float] = time.monotonic
     _levels: dict[Hashable, tuple[float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # requests run on worker threads
 
     def admit(self, key: Hashable) -> bool:
         if self.threshold <= 0:
             return True
+        with self._lock:
+            return self._admit(key)
+
+    def _admit(self, key: Hashable) -> bool:
         now = self.clock()
         level, last = self._levels.get(key, (0.0, now))
         level = max(0.0, level - (now - last) * self.drain_per_s)
@@ -78,6 +84,14 @@ class OperatingBudget:
     limit_s: float
     clock: Callable[[], float] = time.time
     _baskets: dict[tuple[str, str], deque[_Basket]] = field(default_factory=dict)
+    _exhausted: set[tuple[str, str]] = field(default_factory=set)
+    _lock: threading.RLock = field(default_factory=threading.RLock)  # requests run on worker threads
+
+    def exhaust(self, credential: str, method: str) -> None:
+        """Spend the budget for good: a fixture credential that must always be refused, however
+        long the portal runs (its baskets would otherwise leave the sum after 10 minutes)."""
+        self._exhausted.add((credential, method))
+        self.record(credential, method, self.limit_s + 1.0)
 
     def _live(self, key: tuple[str, str], now: float) -> deque[_Basket] | None:
         baskets = self._baskets.get(key)
@@ -88,13 +102,20 @@ class OperatingBudget:
         return baskets
 
     def blocked(self, credential: str, method: str) -> bool:
+        if (credential, method) in self._exhausted:
+            return True
         if self.limit_s <= 0:
             return False
-        baskets = self._live((credential, method), self.clock())
-        return bool(baskets) and sum(b.seconds for b in baskets) > self.limit_s  # type: ignore[union-attr]
+        with self._lock:
+            baskets = self._live((credential, method), self.clock())
+            return bool(baskets) and sum(b.seconds for b in baskets) > self.limit_s  # type: ignore[union-attr]
 
     def record(self, credential: str, method: str, seconds: float, at: float | None = None) -> OperatingState:
         """Add one call's execution time; return the sum and the reset time after it."""
+        with self._lock:
+            return self._record(credential, method, seconds, at)
+
+    def _record(self, credential: str, method: str, seconds: float, at: float | None) -> OperatingState:
         now = self.clock() if at is None else at
         key = (credential, method)
         baskets = self._live(key, now)

@@ -526,7 +526,8 @@ UPDATE = ActionKeys("update.not-found", "update.no-rights", "update.no-rights", 
 
 def _inventory(ctx: CallContext) -> Inventory:
     return Inventory.open(
-        ctx.db, ctx.portal, ctx.user_id, ctx.now, require_contractor=ctx.settings.require_contractor
+        ctx.db, ctx.portal, ctx.user_id, ctx.now, require_contractor=ctx.settings.require_contractor,
+        mutants=frozenset(ctx.settings.mutants),
     )
 
 
@@ -664,6 +665,11 @@ def document_cancel_list(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     inv = _inventory(ctx)
     inv.require_plan("cancel-list.plan")
     inv.require_mode("cancel-list.mode-disabled")
+    if "cancel-list-atomic" in inv.mutants:  # a deviation: all or nothing, the first refusal cancels none
+        for raw in ids:
+            doc = inv.document(maybe_int(raw)) if maybe_int(raw) is not None else None
+            if doc is None or doc.status != "Y":
+                inv.cancel(maybe_int(raw), CANCEL_LIST, shown_id=shown(raw))
     return _each(ids, inv.cancel, CANCEL_LIST)
 
 

@@ -20,7 +20,8 @@ from .tls import LoopbackTLS
 STARTUP_TIMEOUT_S = 30.0
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A bound, listening, non-blocking TCP socket for uvicorn (so the port is known before start)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
     # socket says it is TCP; with proto 0, keep-alive responses stall ~40 ms on Nagle + delayed ACK.
@@ -117,13 +118,13 @@ class EmbeddedPortal:
         settings = self.settings
         self.app = create_app(settings, self._db)
         try:
-            plain = _bind(settings.host, settings.port)
+            plain = bind_listener(settings.host, settings.port)
             self._sockets.append(plain)
             self.base_url = _url("http", settings.host, plain.getsockname()[1])
             self._servers.append(self._server(plain))
             if settings.tls:
                 self._tls = LoopbackTLS.create()
-                secure = _bind(settings.host, settings.tls_port)
+                secure = bind_listener(settings.host, settings.tls_port)
                 self._sockets.append(secure)
                 self.tls_base_url = _url("https", settings.host, secure.getsockname()[1])
                 self._servers.append(self._server(secure, self._tls))
@@ -187,6 +188,8 @@ class EmbeddedPortal:
         self._servers.clear()
         if self._tls is not None:
             self._tls.remove()
+        if self.app is not None:
+            self.app.state.runtime.workers.shutdown(wait=True)
         if self.app is not None and self.app.state.owns_db:
             self.app.state.db.close()
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS portals (
@@ -191,6 +194,7 @@ class PortalDB:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0  # transaction nesting on the lock-holding thread (guarded by the lock)
+        self._memo: dict[Hashable, Any] = {}  # immutable after seeding: see memo()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         with self._lock:
@@ -232,9 +236,22 @@ class PortalDB:
                 for statement in commit:
                     self._conn.execute(statement)
 
+    def memo(self, key: Hashable, load: Callable[[], T | None]) -> T | None:
+        """`load()` once per key. Only for what no REST method can change after seeding (portals,
+        credentials, users' rights); a None result is not kept, so later seeding still shows."""
+        found = self._memo.get(key)
+        if found is None:
+            found = load()
+            if found is not None:
+                self._memo[key] = found
+        return found
+
     def credential(self, secret: str) -> CredentialRecord | None:
         if not isinstance(secret, str) or not _encodable(secret):
             return None
+        return self.memo(("credential", secret), lambda: self._credential_row(secret))
+
+    def _credential_row(self, secret: str) -> CredentialRecord | None:
         with self.transaction() as conn:
             row = conn.execute(_CREDENTIAL_SELECT + " WHERE c.secret = ?", (secret,)).fetchone()
         return None if row is None else _credential(row)
@@ -246,14 +263,18 @@ class PortalDB:
 
     def portal(self, portal_id: int) -> PortalRecord:
         """The portal with this id; `KeyError` if there is none (ids come from credentials)."""
+        record = self.memo(("portal", portal_id), lambda: self._portal_row(portal_id))
+        if record is None:
+            raise KeyError(portal_id)
+        return record
+
+    def _portal_row(self, portal_id: int) -> PortalRecord | None:
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT id, name, plan_has_inventory, inventory_enabled FROM portals WHERE id = ?",
                 (portal_id,),
             ).fetchone()
-        if row is None:
-            raise KeyError(portal_id)
-        return PortalRecord(row[0], row[1], bool(row[2]), bool(row[3]))
+        return None if row is None else PortalRecord(row[0], row[1], bool(row[2]), bool(row[3]))
 
     def close(self) -> None:
         with self._lock:

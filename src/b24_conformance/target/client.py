@@ -22,6 +22,7 @@ import httpx
 from ..errors import TargetError, TargetUnreachable
 from ..observation import Exchange, Response
 from ..redact import Redactor
+from .cassette import is_cassette_miss
 from .config import Credential, TargetConfig
 from .encoding import build_multipart, build_query
 from .ratelimit import LeakyBucket, RetryPolicy
@@ -146,13 +147,18 @@ class PortalClient:
             return client
 
     def _send(self, request: httpx.Request, *, local_address: str | None, pace: bool) -> Sent:
-        if pace and local_address is None:
+        if pace and local_address is None and self.config.kind != "cassette":
             self.bucket.acquire()
         started = time.perf_counter()
         try:
             raw = self._client(local_address).send(request)
-        except httpx.HTTPError as exc:
+        except Exception as exc:
+            if not isinstance(exc, httpx.HTTPError) and not is_cassette_miss(exc):
+                raise
             where = self.redactor.url(str(request.url))
+            if is_cassette_miss(exc):
+                raise TargetError(f"the cassette has no recorded response for {request.method} {where}",
+                                  hint="the clause or the client changed since recording; re-record") from None
             raise TargetUnreachable(f"{request.method} {where}: {type(exc).__name__}: "
                                     f"{self.redactor.text(str(exc))}",
                                     hint="is the portal URL right and the portal up?") from None

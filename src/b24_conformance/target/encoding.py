@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -31,9 +31,11 @@ def build_query(params: Mapping[str, Any]) -> str:
 
 def build_multipart(params: Mapping[str, Any]) -> tuple[bytes, str]:
     """A multipart/form-data body and its content type."""
-    boundary = f"b24c{uuid.uuid4().hex}"
+    pairs = list(flatten(params))
+    # derived from the content, so the same request is the same bytes (cassettes match on body)
+    boundary = "b24c" + hashlib.sha256(repr(pairs).encode()).hexdigest()[:24]
     parts = []
-    for name, value in flatten(params):
+    for name, value in pairs:
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
         )

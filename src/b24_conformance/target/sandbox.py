@@ -188,6 +188,10 @@ class Sandbox:
             self.manifest.add("documents", created)
         if errors:
             key, err = next(iter(errors.items()))
+            try:
+                self.cleanup(world, clause)  # what was built before the refusal
+            except TargetError:
+                pass
             raise SetupFailed(f"set-up step {key} was refused: {err.get('error')} {err.get('error_description')}")
         for doc in clause.given:
             state = world.documents[doc.label]

@@ -1,0 +1,163 @@
+"""Offline mode: record a run into vcrpy cassettes, and replay it with no portal at all.
+
+One cassette per clause (`<dir>/<clause id>.yaml`), plus `_open.yaml` and `_close.yaml` for the
+sandbox's run-level set-up, and `_recording.json`, a sidecar with what vcrpy cannot store: when,
+from which portal profile, with which tool version, and which roles existed (never their secrets).
+
+Scrubbing runs on every request before it is stored and again before it is matched on replay
+(vcrpy applies `before_record_request` on both sides), so it must be idempotent: the portal's
+origin becomes `portal.example`, the webhook code and every `auth` value become `REDACTED`.
+Responses are scrubbed of every secret the run knows. Matching is on method, scheme, host, path,
+query and body; never on headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .. import __version__
+from ..errors import TargetConfigInvalid, TargetError
+from ..redact import PLACEHOLDER, WEBHOOK_PATH, Redactor, redact_body
+from .config import Credential, RateLimit, TargetConfig
+
+HOST = "portal.example"
+SIDECAR = "_recording.json"
+MATCH_ON = ["method", "scheme", "host", "path", "query", "body"]
+DROP_HEADERS = {"host", "content-length", "user-agent", "accept-encoding", "connection", "cookie", "authorization"}
+
+
+def scrub_request(request: Any) -> Any:
+    """Placeholder origin, webhook code and `auth` values; idempotent."""
+    parts = urlsplit(request.uri)
+    path = WEBHOOK_PATH.sub(rf"\1{PLACEHOLDER}", parts.path)
+    query = parts.query
+    if query:
+        query = urlencode([(k, PLACEHOLDER if k == "auth" else v) for k, v in parse_qsl(query, keep_blank_values=True)])
+    request.uri = urlunsplit((parts.scheme, HOST, path, query, ""))
+    body = request.body
+    if body:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        ctype = request.headers.get("content-type", request.headers.get("Content-Type", ""))
+        ctype = ctype[0] if isinstance(ctype, list) else ctype
+        scrubbed = redact_body(text, ctype)
+        if scrubbed != text:
+            request.body = scrubbed.encode("utf-8")
+    for name in list(request.headers):
+        if name.lower() in DROP_HEADERS:
+            del request.headers[name]
+    return request
+
+
+def response_scrubber(redactor: Redactor):
+    def scrub(response: dict[str, Any]) -> dict[str, Any]:
+        body = response.get("body", {}).get("string")
+        if isinstance(body, bytes):
+            text = body.decode("utf-8", "replace")
+            clean = redactor.text(text)
+            if clean != text:
+                response["body"]["string"] = clean.encode("utf-8")
+        response["headers"] = {k: v for k, v in response.get("headers", {}).items()
+                               if k.lower() not in ("set-cookie", "date", "server")}
+        return response
+    return scrub
+
+
+class Cassettes:
+    """Opens one vcrpy cassette per clause, recording or replaying."""
+
+    def __init__(self, directory: Path, *, record: bool, redactor: Redactor) -> None:
+        import vcr  # a dev dependency: only offline mode needs it
+
+        self.directory = directory
+        self.record = record
+        if not record and not (directory / SIDECAR).is_file():
+            raise TargetConfigInvalid(f"{directory} holds no recording ({SIDECAR} is missing)",
+                                      hint="record one with `b24-conformance record --cassettes DIR`")
+        directory.mkdir(parents=True, exist_ok=True)
+        self.vcr = vcr.VCR(
+            cassette_library_dir=str(directory),
+            record_mode="all" if record else "none",
+            match_on=MATCH_ON,
+            before_record_request=scrub_request,
+            before_record_response=response_scrubber(redactor),
+            decode_compressed_response=True,
+            record_on_exception=True,
+        )
+
+    @contextmanager
+    def use(self, name: str) -> Iterator[None]:
+        path = self.directory / f"{name}.yaml"
+        if not self.record and not path.is_file():
+            raise TargetError(f"no cassette {path.name} in {self.directory}",
+                              hint="re-record with `b24-conformance record`")
+        try:
+            cassette = self.vcr.use_cassette(path.name)
+            cassette.__enter__()
+        except Exception as exc:  # noqa: BLE001 - vcrpy raises yaml, key and type errors alike
+            raise TargetError(f"cassette {path.name} cannot be read: {type(exc).__name__}: {str(exc)[:200]}",
+                              hint="the file is malformed; re-record it") from None
+        try:
+            yield
+        finally:
+            cassette.__exit__(None, None, None)
+
+
+def is_cassette_miss(exc: BaseException) -> bool:
+    return type(exc).__name__ == "CannotOverwriteExistingCassetteException"
+
+
+def write_sidecar(directory: Path, config: TargetConfig, *, profile: str, clause_ids: list[str],
+                  run_id: str) -> None:
+    data = {
+        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "tool_version": __version__,
+        "target": config.name,
+        "profile": profile,
+        "run_id": run_id,
+        "clauses": clause_ids,
+        "roles": {role: {"kind": c.kind, "user_id": c.user_id} for role, c in sorted(config.credentials.items())},
+        "fixtures": dict(config.fixtures),
+        "capabilities": sorted(config.capabilities),
+        "rate": {"threshold": config.rate.threshold, "drain_per_s": config.rate.drain_per_s},
+        "plain_http": bool(config.plain_http_base),
+    }
+    (directory / SIDECAR).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def read_sidecar(directory: Path) -> dict[str, Any]:
+    path = directory / SIDECAR
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["roles"], data["run_id"]  # noqa: B018 - required keys
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TargetConfigInvalid(f"{path}: not a recording sidecar ({type(exc).__name__})",
+                                  hint="re-record with `b24-conformance record`") from None
+    return data
+
+
+def cassette_target(directory: Path) -> TargetConfig:
+    """The recorded portal, as a target whose every secret is the placeholder."""
+    data = read_sidecar(directory)
+    credentials = {}
+    for role, info in data["roles"].items():
+        if info.get("kind") == "webhook":
+            credentials[role] = Credential(role=role, kind="webhook",
+                                           webhook_url=f"https://{HOST}/rest/{info.get('user_id') or 1}/{PLACEHOLDER}/")
+        elif info.get("kind") == "oauth":
+            credentials[role] = Credential(role=role, kind="oauth", oauth_endpoint=f"https://{HOST}/rest/",
+                                           token=PLACEHOLDER)
+    rate = data.get("rate") or {}
+    return TargetConfig(
+        kind="cassette", name=f"cassettes {directory} ({data.get('target', '?')}, {data.get('recorded_at', '?')})",
+        credentials=credentials, fixtures={k: int(v) for k, v in (data.get("fixtures") or {}).items()},
+        capabilities=frozenset(data.get("capabilities") or ()),
+        rate=RateLimit(threshold=int(rate.get("threshold", 50)), drain_per_s=float(rate.get("drain_per_s", 2.0))),
+        plain_http_base=f"http://{HOST}" if data.get("plain_http") else None,
+        source_address="127.0.0.2" if "burst" in (data.get("capabilities") or ()) else None,
+    )
