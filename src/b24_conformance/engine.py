@@ -9,12 +9,12 @@ never looks at which kind of target it talks to, except to refuse writes where t
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ class Runner:
             on_verdict: Callable[[Verdict, int, int], None] | None = None) -> RunResult:
         clauses = list(clauses)
         started = time.perf_counter()
-        info = RunInfo(run_id=self.options.run_id, started_at=datetime.now(timezone.utc).isoformat(),
+        info = RunInfo(run_id=self.options.run_id, started_at=datetime.now(UTC).isoformat(),
                        target=self.redactor.text(self.config.describe()), target_kind=self.config.kind,
                        profile=self.options.profile, tool_version=__version__,
                        clause_files=tuple(sorted({Path(c.file).name for c in clauses})))
@@ -132,7 +132,7 @@ class Runner:
                     "send the webhook code in clear text")
         if when.transport in ("oauth-body", "oauth-query") and self.config.credential(when.role).kind == "webhook":
             return f"role {when.role!r} is a webhook; the clause needs an OAuth token"
-        if clause.live == "opt-in" and self.config.kind != "reference" and not self.options.allow_burst:
+        if clause.live == "opt-in" and self.config.kind == "live" and not self.options.allow_burst:
             return "the rate-limit probe floods the portal; pass --allow-burst to run it on a live portal"
         if clause.given and not self.writes:
             return "needs documents of its own; pass --allow-writes to let the suite write to this portal"
@@ -277,4 +277,4 @@ def _with_duration(verdict: Verdict, seconds: float) -> Verdict:
     return replace(verdict, duration_s=seconds)
 
 
-__all__ = ["Runner", "RunOptions", "Response"]
+__all__ = ["Response", "RunOptions", "Runner"]

@@ -181,4 +181,4 @@ def _short(value: Any, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-__all__ = ["grade", "check_fields", "expected_of", "same_json", "MessageRef"]
+__all__ = ["MessageRef", "check_fields", "expected_of", "grade", "same_json"]

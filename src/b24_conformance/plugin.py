@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "clause" not in metafunc.fixturenames:
         return
-    from .contract.clause import load_clause_file
     from . import paths
+    from .contract.clause import load_clause_file
 
     name = getattr(metafunc.module, "CLAUSE_FILE", None)
     if not name:
@@ -126,13 +127,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     runner = session.config.stash.get(RUNNER_KEY, None)
     if not directory or not verdicts or runner is None:
         return
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from . import __version__
     from .report import write_reports
     from .verdict import RunInfo, RunResult
 
-    info = RunInfo(run_id=runner.options.run_id, started_at=datetime.now(timezone.utc).isoformat(),
+    info = RunInfo(run_id=runner.options.run_id, started_at=datetime.now(UTC).isoformat(),
                    target=runner.redactor.text(runner.config.describe()), target_kind=runner.config.kind,
                    profile=runner.options.profile, tool_version=__version__)
     result = RunResult(info=info, verdicts=tuple(verdicts), duration_s=sum(v.duration_s for v in verdicts),

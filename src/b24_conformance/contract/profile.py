@@ -104,8 +104,9 @@ def load_all_profiles(directory: Path | None = None) -> dict[str, Profile]:
 def _load(name: str, directory: Path, seen: tuple[str, ...]) -> Profile:
     path = directory / f"{name}.yaml"
     if not path.is_file():
-        from ..errors import UsageError
         import difflib
+
+        from ..errors import UsageError
 
         known = available_profiles(directory)
         close = difflib.get_close_matches(name, known, n=1)

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from ..errors import UsageError
+from .methods import METHODS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -168,9 +169,11 @@ class MutantMiddleware:
         bad = (400, _error("INVALID_REQUEST", "Unsupported request format"))
         if "no-json-suffix" in on and method.lower().endswith(".json"):
             return not_found
-        if "case-sensitive-methods" in on and method != method.lower() and method.lower() == method.lower().upper().lower() \
-                and method.isupper():
-            return not_found
+        if "case-sensitive-methods" in on:
+            name = method.removesuffix(".json")
+            spec = METHODS.get(name.lower())
+            if spec is not None and name != spec.name:  # only the canonical spelling is found
+                return not_found
         if "no-form-body" in on and ctype.startswith("application/x-www-form-urlencoded"):
             return bad
         if "no-multipart-body" in on and ctype.startswith("multipart/form-data"):
@@ -182,7 +185,7 @@ class MutantMiddleware:
             doc = _json(body)
             extra = set(doc) - {"id", "auth"} if isinstance(doc, dict) else set()
             if extra:
-                return (400, _error("INVALID_ARG_VALUE", f"Unknown parameter {sorted(extra)[0]}"))
+                return (400, _error("INVALID_ARG_VALUE", f"Unknown parameter {min(extra)}"))
         return None
 
     def _rewrite_request(self, scope: Scope, method: str, ctype: str, body: bytes) -> tuple[Scope, bytes]:

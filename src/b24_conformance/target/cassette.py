@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -115,7 +115,7 @@ def is_cassette_miss(exc: BaseException) -> bool:
 def write_sidecar(directory: Path, config: TargetConfig, *, profile: str, clause_ids: list[str],
                   run_id: str) -> None:
     data = {
-        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tool_version": __version__,
         "target": config.name,
         "profile": profile,
@@ -134,7 +134,7 @@ def read_sidecar(directory: Path) -> dict[str, Any]:
     path = directory / SIDECAR
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        data["roles"], data["run_id"]  # noqa: B018 - required keys
+        data["roles"], data["run_id"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise TargetConfigInvalid(f"{path}: not a recording sidecar ({type(exc).__name__})",
                                   hint="re-record with `b24-conformance record`") from None

@@ -1,0 +1,82 @@
+"""Offline mode: the committed recording replays green with no portal; recordings carry no secret;
+broken cassettes give a clear ERROR and lose nothing."""
+
+import shutil
+
+import pytest
+
+from b24_conformance import paths
+from b24_conformance.contract.clause import load_clauses
+from b24_conformance.engine import Runner, RunOptions
+from b24_conformance.errors import TargetConfigInvalid
+from b24_conformance.portal.server import EmbeddedPortal
+from b24_conformance.redact import Redactor
+from b24_conformance.target.cassette import Cassettes, cassette_target, read_sidecar
+from b24_conformance.target.reference import reference_settings, target_for
+from b24_conformance.verdict import Outcome
+
+COMMITTED = paths.data_root() / "cassettes" / "catalog.document.cancel"
+CLAUSES = load_clauses()
+
+
+def replay(directory, tmp_path, clauses=CLAUSES):
+    options = RunOptions(cassettes=directory, run_id=read_sidecar(directory)["run_id"], manifest_dir=tmp_path)
+    return Runner(cassette_target(directory), options).run(clauses)
+
+
+def test_the_committed_recording_replays_every_clause_offline(tmp_path):
+    result = replay(COMMITTED, tmp_path)
+    assert {v.clause_id: v.outcome for v in result.verdicts} == {c.id: Outcome.PASS for c in CLAUSES}
+    assert result.info.target_kind == "cassette"
+
+
+def test_a_subset_replays_on_its_own(tmp_path):
+    chosen = [c for c in CLAUSES if c.id in ("cancel.transfer.succeeds", "cancel.oauth-query.succeeds")]
+    result = replay(COMMITTED, tmp_path, chosen)
+    assert [v.outcome for v in result.verdicts] == [Outcome.PASS, Outcome.PASS]
+
+
+def test_recording_is_scrubbed_and_replays(tmp_path):
+    directory = tmp_path / "rec"
+    chosen = [c for c in CLAUSES if c.id in ("cancel.oauth-query.succeeds", "cancel.oauth-body.succeeds",
+                                             "cancel.wrong-webhook-code.rejected", "cancel.draft.rejected")]
+    with EmbeddedPortal(reference_settings("seed")) as portal:  # random codes, not the deterministic ones
+        secrets = {c.secret for c in portal.credentials}
+        options = RunOptions(cassettes=directory, record=True, run_id="rec", manifest_dir=tmp_path)
+        recorded = Runner(target_for(portal), options).run(chosen)
+    assert all(v.outcome is Outcome.PASS for v in recorded.verdicts)
+    for path in directory.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not any(s in text for s in secrets), f"a secret reached {path.name}"
+        assert "127.0.0.1" not in text
+    assert "REDACTED" in (directory / "cancel.oauth-query.succeeds.yaml").read_text()
+    result = replay(directory, tmp_path, chosen)
+    assert all(v.outcome is Outcome.PASS for v in result.verdicts), [v.reason for v in result.verdicts]
+
+
+def test_a_malformed_cassette_is_an_error_naming_it_and_the_rest_still_runs(tmp_path):
+    directory = tmp_path / "cas"
+    shutil.copytree(COMMITTED, directory)
+    (directory / "cancel.draft.rejected.yaml").write_text("interactions: [\n  - {request: ", encoding="utf-8")
+    result = replay(directory, tmp_path)
+    by_id = {v.clause_id: v for v in result.verdicts}
+    broken = by_id["cancel.draft.rejected"]
+    assert broken.outcome is Outcome.ERROR and "cancel.draft.rejected.yaml" in broken.reason
+    assert sum(v.outcome is Outcome.PASS for v in result.verdicts) == len(CLAUSES) - 1
+
+
+def test_a_request_the_cassette_does_not_hold_is_an_error(tmp_path):
+    directory = tmp_path / "cas"
+    shutil.copytree(COMMITTED, directory)
+    text = (directory / "cancel.id-missing.rejected.yaml").read_text()
+    (directory / "cancel.id-missing.rejected.yaml").write_text(text.replace("catalog.document.cancel", "catalog.document.kancel"))
+    result = replay(directory, tmp_path, [c for c in CLAUSES if c.id == "cancel.id-missing.rejected"])
+    assert result.verdicts[0].outcome is Outcome.ERROR
+    assert "no recorded response" in result.verdicts[0].reason
+
+
+def test_a_folder_without_a_recording_is_refused_clearly(tmp_path):
+    with pytest.raises(TargetConfigInvalid, match="not a recording sidecar"):
+        cassette_target(tmp_path)
+    with pytest.raises(TargetConfigInvalid, match="holds no recording"):
+        Cassettes(tmp_path, record=False, redactor=Redactor())
