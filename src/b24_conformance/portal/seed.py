@@ -7,8 +7,9 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
-from .inventory import ACTIONS, DOC_TYPES, iso
+from .inventory import ACTIONS, DOC_TYPES, Inventory, NewDocument, NewElement, iso
 from .settings import PortalSettings
 from .store import CredentialRecord, PortalDB
 
@@ -173,6 +174,8 @@ def seed(db: PortalDB, settings: PortalSettings) -> SeedResult:
     with db.transaction() as conn:
         if conn.execute("SELECT COUNT(*) FROM portals").fetchone()[0] == 0:
             _fill(conn, settings, now)
+            if settings.page_examples:
+                _page_examples(db, conn, now)
         fixtures = _fixtures(conn)
     return SeedResult(credentials=db.credentials(), fixtures=fixtures)
 
@@ -208,6 +211,31 @@ def _fill(conn: sqlite3.Connection, settings: PortalSettings, now: float) -> Non
                 cred.description,
             ),
         )
+
+
+EXAMPLE_CONDUCTED_ID = 142  # the id in the cancel page's own examples: `-d '{"id":142}'`
+EXAMPLE_DRAFT_ID = 143
+
+
+def _page_examples(db: PortalDB, conn: sqlite3.Connection, now: float) -> None:
+    """Documents 142 (a conducted receipt) and 143 (a draft), so the page's curl examples work as
+    written: 200 `{"result":true,...}` for 142, the not-conducted error for 143. Built through the
+    domain, so 142's balances really are applied and its cancel really reverts them."""
+    from .methods import CONDUCT  # the methods module imports this one's neighbours, not this one
+
+    conn.execute("DELETE FROM sqlite_sequence WHERE name = 'documents'")
+    conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('documents', ?)", (EXAMPLE_CONDUCTED_ID - 1,))
+    fx = _fixtures(conn)
+    inv = Inventory.open(db, db.portal(MAIN), 1, now)
+    for doc_id, title, conduct in ((EXAMPLE_CONDUCTED_ID, "Receipt 142", True), (EXAMPLE_DRAFT_ID, "Receipt 143", False)):
+        doc = inv.add_document(NewDocument(doc_type="A", currency="USD", responsible_id=1, title=title))
+        assert doc.id == doc_id
+        for product, store, amount in ((fx["product_id"], fx["main_store_id"], 5),
+                                       (fx["second_product_id"], fx["second_store_id"], 3)):
+            inv.add_element(NewElement(doc_id=doc.id, element_id=product, store_to=store,
+                                       amount=Decimal(amount), purchasing_price=10.0))
+        if conduct:
+            inv.conduct(doc.id, CONDUCT)
 
 
 def _add_user(conn: sqlite3.Connection, user: _User) -> None:

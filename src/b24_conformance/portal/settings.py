@@ -19,5 +19,6 @@ class PortalSettings:
     rate_threshold: int = 50  # leaky bucket X (docs: 50, Enterprise 250)
     rate_drain_per_s: float = 2.0  # leaky bucket Y (docs: 2/s, Enterprise 5/s)
     operating_limit_s: float = 480.0  # per method, per credential, over 10 one-minute baskets
-    require_contractor: bool = False  # receipts (A) need a supplier before conduct; off by default
+    require_contractor: bool = False
+    page_examples: bool = True  # seed documents 142 (conducted) and 143 (draft), as the page's curl uses  # receipts (A) need a supplier before conduct; off by default
     mutants: tuple[str, ...] = ()  # named deviations switched on (portal/mutants.py)
