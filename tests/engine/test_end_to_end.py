@@ -94,3 +94,11 @@ def test_verdicts_carry_a_redacted_reproduction(tmp_path, clause_id):
     assert verdict.reproduction.startswith("curl -X POST")
     assert "REDACTED" in verdict.reproduction and not any(s in verdict.reproduction for s in secrets)
     assert verdict.exchanges
+
+
+@pytest.mark.parametrize("profile", ["seed", "docs-en", "docs-ru", "server-en", "server-ru"])
+def test_a_portal_speaking_a_profile_passes_when_graded_by_it(profile, tmp_path):
+    """Every cancel error string, system error and side effect, in every profile, over real HTTPS."""
+    result, _ = run(portal_profile=profile, profile=profile, tmp_path=tmp_path)
+    bad = [(v.clause_id, v.outcome.value, v.reason) for v in result.verdicts if v.outcome is not Outcome.PASS]
+    assert bad == []
