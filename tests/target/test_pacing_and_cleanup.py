@@ -1,0 +1,84 @@
+"""Client-side pacing and retries, and removing what an interrupted live run left behind."""
+
+import json
+from dataclasses import replace
+
+import httpx
+
+from b24_conformance.cli import main
+from b24_conformance.contract.clause import load_clauses
+from b24_conformance.portal.server import EmbeddedPortal
+from b24_conformance.portal.settings import PortalSettings
+from b24_conformance.redact import Redactor
+from b24_conformance.target.client import PortalClient
+from b24_conformance.target.config import RateLimit, single_webhook_target
+from b24_conformance.target.ratelimit import LeakyBucket, RetryPolicy
+from b24_conformance.target.sandbox import Sandbox
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_bucket_lets_a_burst_through_then_paces_at_the_drain_rate():
+    clock = FakeClock()
+    bucket = LeakyBucket(threshold=50, drain_per_s=2.0, clock=clock, sleep=clock.sleep)
+    waits = [bucket.acquire() for _ in range(60)]
+    assert waits[:49] == [0.0] * 49          # one slot of headroom below the portal's threshold
+    assert all(abs(w - 0.5) < 1e-9 for w in waits[49:])  # then one request per 1/Y seconds
+    clock.now += 100                          # a long pause drains the bucket
+    assert bucket.acquire() == 0.0
+
+
+def test_operating_limit_retry_waits_for_the_reset_time():
+    policy = RetryPolicy(base_delay_s=0.5, max_delay_s=30)
+    assert policy.delay(1) == 0.5 and policy.delay(3) == 2.0
+    assert abs(policy.delay(1, reset_at=1010.0, now=1000.0) - 10.1) < 1e-9
+    assert policy.delay(1, reset_at=5000.0, now=1000.0) == 30
+
+
+def test_query_limit_refusals_are_retried_until_the_bucket_drains():
+    settings = PortalSettings(tls=False, rate_threshold=3, rate_drain_per_s=20.0)
+    with EmbeddedPortal(settings) as portal:
+        config = single_webhook_target(portal.webhook_url("admin"))
+        # a client that does not pace itself, so the portal's own bucket has to refuse
+        no_pacing = replace(config, rate=RateLimit(threshold=10**6, drain_per_s=1e6))
+        unpaced = PortalClient(no_pacing, Redactor(), retry=RetryPolicy(attempts=8, base_delay_s=0.05))
+        admin = config.credential("admin")
+        statuses = [unpaced.call(admin, "catalog.document.mode.status", {}).response.status for _ in range(12)]
+        refused = [e.status for e in unpaced.exchanges].count(503)
+        unpaced.close()
+    assert statuses == [200] * 12      # every call ended in success ...
+    assert refused > 0                  # ... after the portal had refused some of them
+
+
+def test_cleanup_removes_what_an_interrupted_run_left(tmp_path, capsys):
+    clause = next(c for c in load_clauses() if c.id == "cancel-list.all-conducted.succeeds")
+    with EmbeddedPortal(PortalSettings(tls=False)) as portal:
+        webhook = portal.webhook_url("admin")
+        config = single_webhook_target(webhook)
+        client = PortalClient(config, Redactor())
+        sandbox = Sandbox(client, config, "cut0ff", tmp_path)
+        sandbox.open()
+        sandbox.prepare(clause)        # ... and the run dies here: no cleanup, no close
+        client.close()
+        manifest = json.loads((tmp_path / "sandbox-cut0ff.json").read_text())
+        assert manifest["documents"] and manifest["products"] and len(manifest["stores"]) == 2
+        assert main(["cleanup", "--webhook", webhook, "--manifest-dir", str(tmp_path)]) == 0
+        left = httpx.post(webhook + "catalog.document.list", json={"filter": {"%title": "b24c cut0ff"}}).json()
+        stores = httpx.post(webhook + "catalog.store.list", json={}).json()["result"]["stores"]
+    assert left["result"]["documents"] == []
+    assert not any("cut0ff" in s["title"] for s in stores)
+    assert not (tmp_path / "sandbox-cut0ff.json").exists()
+    out = capsys.readouterr().out
+    assert "removed 3 document(s), 2 product(s), 2 warehouse(s)" in out
+    assert webhook.split("/")[-2] not in out  # the webhook code is never printed
