@@ -646,48 +646,65 @@ class Inventory:
         """Reverse exactly the movements conduct recorded and set status `C` (one transaction).
 
         The status check-and-set is one `UPDATE … WHERE status = 'Y'` inside the transaction, so of
-        two simultaneous cancels exactly one reverts the balances. The `mutants` branch points
-        below are off on a faithful portal.
+        two simultaneous cancels exactly one reverts the balances.
         """
+        if "racy-cancel" in self.mutants:
+            self._racy_cancel(doc_id, keys, shown_id)
+            return
+        with self.db.transaction() as conn:
+            doc, movements = self._cancel_checks(conn, doc_id, keys, shown_id)
+            allowed = ("Y", *(("N",) if "cancel-draft-accepted" in self.mutants else ()),
+                       *(("C",) if "cancel-twice-accepted" in self.mutants else ()))
+            self._cancel_apply(conn, doc, movements, keys, allowed)
+
+    def _cancel_checks(
+        self, conn: sqlite3.Connection, doc_id: int | None, keys: ActionKeys, shown_id: str
+    ) -> tuple[Document, list[Movement]]:
+        """Exists, cancel right for the type, warehouse rights; the movements to reverse."""
         m = self.mutants
+        doc = self._document(conn, doc_id)
+        if doc is None:
+            wrong = "missing-document-not-found" in m and keys.not_found == "cancel.not-found"
+            raise PortalError("delete.not-found" if wrong else keys.not_found, id=shown_id)
+        if not self.rights.may("cancel", doc.doc_type) and "ignore-cancel-right" not in m:
+            raise PortalError(keys.no_rights, id=doc.id, title=doc.display_title)
+        movements = self._movements_of(conn, doc.id)
+        stores = {mv.store_id for mv in movements}.union(*(i.stores for i in self._elements_of(conn, doc.id)))
+        if not self.rights.may_stores(stores) and "ignore-store-right" not in m:
+            raise PortalError(keys.no_store_rights, id=doc.id, title=doc.display_title)
+        return doc, movements
+
+    def _cancel_apply(
+        self, conn: sqlite3.Connection, doc: Document, movements: list[Movement], keys: ActionKeys,
+        allowed: tuple[str, ...],
+    ) -> None:
+        """Set the status (only from an `allowed` one) and reverse the movements."""
+        m = self.mutants
+        cur = conn.execute(
+            f"UPDATE documents SET status = ?, status_by = ?, date_status = ?, date_modify = ?"
+            f" WHERE id = ? AND status IN ({','.join('?' * len(allowed))})",
+            ("N" if "cancel-sets-draft" in m else "C", self.user_id, iso(self.now), iso(self.now), doc.id, *allowed),
+        )
+        if cur.rowcount != 1:
+            raise PortalError(keys.refused, id=doc.id, title=doc.display_title)
+        if "cancel-keeps-balances" in m:
+            return
+        for move in reversed(movements):
+            if "transfer-cancel-one-sided" in m and doc.doc_type == "M" and move.delta < 0:
+                continue
+            balance = self._balance(conn, move.product_id, move.store_id) - move.delta
+            self._set_balance(conn, move.product_id, move.store_id, balance)
+        conn.execute("DELETE FROM document_movements WHERE doc_id = ?", (doc.id,))
+
+    def _racy_cancel(self, doc_id: int | None, keys: ActionKeys, shown_id: str) -> None:
+        """The `racy-cancel` mutant: check, let go, then act; two callers can both pass the check."""
         with self.db.transaction() as conn:
-            doc = self._document(conn, doc_id)
-            if doc is None:
-                wrong = "missing-document-not-found" in m and keys.not_found == "cancel.not-found"
-                raise PortalError("delete.not-found" if wrong else keys.not_found, id=shown_id)
-            params = {"id": doc.id, "title": doc.display_title}
-            if not self.rights.may("cancel", doc.doc_type) and "ignore-cancel-right" not in m:
-                raise PortalError(keys.no_rights, **params)
-            movements = self._movements_of(conn, doc.id)
-            stores = {m_.store_id for m_ in movements}.union(
-                *(i.stores for i in self._elements_of(conn, doc.id))
-            )
-            if not self.rights.may_stores(stores) and "ignore-store-right" not in m:
-                raise PortalError(keys.no_store_rights, **params)
-            if "racy-cancel" in m and doc.status != "Y":
-                raise PortalError(keys.refused, **params)
-        if "racy-cancel" in m:  # check, then act in a second transaction: two callers both pass
-            time.sleep(0.05)
+            doc, movements = self._cancel_checks(conn, doc_id, keys, shown_id)
+            if doc.status != "Y":
+                raise PortalError(keys.refused, id=doc.id, title=doc.display_title)
+        time.sleep(0.05)
         with self.db.transaction() as conn:
-            allowed = ["Y"] + (["N"] if "cancel-draft-accepted" in m else []) + (["C"] if "cancel-twice-accepted" in m else [])
-            if "racy-cancel" in m:
-                allowed = ["Y", "C"]
-            cur = conn.execute(
-                f"UPDATE documents SET status = ?, status_by = ?, date_status = ?, date_modify = ?"
-                f" WHERE id = ? AND status IN ({','.join('?' * len(allowed))})",
-                ("N" if "cancel-sets-draft" in m else "C", self.user_id, iso(self.now), iso(self.now), doc.id, *allowed),
-            )
-            if cur.rowcount != 1:
-                raise PortalError(keys.refused, **params)
-            if "cancel-keeps-balances" in m:
-                return
-            for move in reversed(movements):
-                if "transfer-cancel-one-sided" in m and doc.doc_type == "M" and move.delta < 0:
-                    continue
-                balance = self._balance(conn, move.product_id, move.store_id) - move.delta
-                self._set_balance(conn, move.product_id, move.store_id, balance)
-            if "racy-cancel" not in m:
-                conn.execute("DELETE FROM document_movements WHERE doc_id = ?", (doc.id,))
+            self._cancel_apply(conn, doc, movements, keys, ("Y", "C"))
 
     # -- document items
 
