@@ -254,6 +254,10 @@ def _field_row(result: FieldResult) -> str:
 def value_diff(expected: Any, observed: Any) -> str:
     """An HTML diff of two mismatching values: inline for strings, by line for JSON structures."""
     if isinstance(expected, str) and isinstance(observed, str):
+        # only where the two are variants of one text (a changed word, a full stop): for unrelated
+        # strings, or "<missing>", a character diff is noise that repeats the observed value
+        if difflib.SequenceMatcher(None, expected, observed, autojunk=False).ratio() < 0.6:
+            return ""
         return f"<div>{_inline_diff(expected, observed)}</div>"
     if isinstance(expected, (dict, list)) and isinstance(observed, (dict, list)):
         return f"<pre>{_line_diff(_pretty(expected), _pretty(observed))}</pre>"
