@@ -130,7 +130,7 @@ def cmd_portal_serve(args: argparse.Namespace) -> int:
     settings = PortalSettings(profile=args.profile, host=args.host, port=args.port, tls=args.tls,
                               tls_port=args.tls_port, db_path=args.db, deterministic=args.deterministic,
                               rate_threshold=args.rate_threshold, rate_drain_per_s=args.rate_drain,
-                              mutants=tuple(args.mutant or ()))
+                              mutants=tuple(args.mutant or ()), workers=args.workers)
     _check_profile(settings.profile)
     serve(settings)
     return 0
@@ -250,6 +250,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate-threshold", type=int, default=50, help="leaky bucket X (docs: 50)")
     serve.add_argument("--rate-drain", type=float, default=2.0, help="leaky bucket Y per second (docs: 2)")
     serve.add_argument("--mutant", action="append", help="switch on a named deviation")
+    serve.add_argument("--workers", type=int, default=8,
+                       help="worker threads serving requests side by side (0: one at a time on the event loop)")
     serve.set_defaults(func=cmd_portal_serve)
 
     lint = sub.add_parser("lint", help="check the clause and profile data")

@@ -87,12 +87,10 @@ class PortalRuntime:
     limiter: LeakyBucket
     budget: OperatingBudget
     methods: Mapping[str, MethodSpec] = field(default_factory=lambda: METHODS)
-    # Requests run side by side on worker threads, as PHP-FPM workers do: conduct and cancel are
-    # atomic in the database, not by the accident of one event loop. A plain executor costs less
-    # per call than anyio's to_thread, which matters on the hot path.
-    workers: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="b24-portal")
-    )
+    # Requests run side by side on worker threads (settings.workers), as PHP-FPM workers do, so
+    # conduct and cancel are atomic by the database transaction, not by the accident of one event
+    # loop. A plain executor costs less per call than anyio's to_thread. None: on the event loop.
+    workers: ThreadPoolExecutor | None = None
 
     @property
     def deterministic(self) -> bool:
@@ -206,11 +204,13 @@ class RestFastPath:
         try:
             body = b"" if scope["method"] == "GET" else await _receive_body(receive, headers.get(b"content-length"))
             client = scope.get("client")
-            outcome = await asyncio.get_running_loop().run_in_executor(
-                runtime.workers, runtime.handle, path[len("/rest/"):], scope.get("query_string", b""), body,
-                ctype.decode("latin-1") if ctype is not None else None, scope.get("scheme") == "https",
-                client[0] if client else "",
-            )
+            args = (path[len("/rest/"):], scope.get("query_string", b""), body,
+                    ctype.decode("latin-1") if ctype is not None else None, scope.get("scheme") == "https",
+                    client[0] if client else "")
+            if runtime.workers is None:
+                outcome = runtime.handle(*args)
+            else:
+                outcome = await asyncio.get_running_loop().run_in_executor(runtime.workers, runtime.handle, *args)
         except WireError as exc:
             outcome = CallOutcome.failure(exc.http, exc.error, exc.description)
         except ClientDisconnect:  # nobody is left to read an answer
@@ -276,6 +276,8 @@ def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlett
         clock=clock,
         limiter=LeakyBucket(settings.rate_threshold, settings.rate_drain_per_s),
         budget=OperatingBudget(settings.operating_limit_s, clock=clock),
+        workers=ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="b24-portal")
+        if settings.workers > 0 else None,
     )
     for cred in credentials:
         if cred.label == EXHAUSTED_LABEL:

@@ -188,7 +188,7 @@ class EmbeddedPortal:
         self._servers.clear()
         if self._tls is not None:
             self._tls.remove()
-        if self.app is not None:
+        if self.app is not None and self.app.state.runtime.workers is not None:
             self.app.state.runtime.workers.shutdown(wait=True)
         if self.app is not None and self.app.state.owns_db:
             self.app.state.db.close()

@@ -20,5 +20,7 @@ class PortalSettings:
     rate_drain_per_s: float = 2.0  # leaky bucket Y (docs: 2/s, Enterprise 5/s)
     operating_limit_s: float = 480.0  # per method, per credential, over 10 one-minute baskets
     require_contractor: bool = False
+    workers: int = 8  # requests run side by side on this many threads, as PHP-FPM workers do;
+    #                   0 runs them one at a time on the event loop (faster, never concurrent)
     page_examples: bool = True  # seed documents 142 (conducted) and 143 (draft), as the page's curl uses  # receipts (A) need a supplier before conduct; off by default
     mutants: tuple[str, ...] = ()  # named deviations switched on (portal/mutants.py)
