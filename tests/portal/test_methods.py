@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 from b24_conformance.contract.profile import load_profile
+from b24_conformance.portal import entities as entities_module
 from b24_conformance.portal import inventory as inventory_module
+from b24_conformance.portal import listing as listing_module
 from b24_conformance.portal import methods as methods_module
+from b24_conformance.portal import params as params_module
 from b24_conformance.portal.errors import MessageRef, PortalError
 from b24_conformance.portal.methods import METHODS, CallContext, ListResult
 from b24_conformance.portal.seed import seed
@@ -104,7 +107,8 @@ def test_registry_is_keyed_by_lower_case_name() -> None:
 
 
 def test_every_key_the_domain_raises_is_in_every_profile() -> None:
-    source = "".join(Path(m.__file__).read_text() for m in (methods_module, inventory_module))  # type: ignore[arg-type]
+    modules = (methods_module, params_module, listing_module, inventory_module, entities_module)
+    source = "".join(Path(m.__file__).read_text() for m in modules)  # type: ignore[arg-type]
     prefixes = (
         "param",
         "add",

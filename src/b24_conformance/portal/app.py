@@ -3,8 +3,9 @@
 One request, in order: parse the path (`.json` suffix, webhook or OAuth form), read and parse the
 body and query string, resolve the credential (auth.py), count the request in the leaky bucket,
 then run `batch` or one method: look it up (case-insensitive), check its scope and operating budget,
-call the handler, and wrap the result or the PortalError in the envelope. Handlers are synchronous
-and quick (SQLite), so they run on the event loop; PortalDB serialises them anyway.
+call the handler, and wrap the result or the PortalError in the envelope. Requests run side by side
+on `settings.workers` threads, as PHP-FPM workers run them, so conduct and cancel are atomic by
+their database transactions; `workers=0` runs them one at a time on the event loop instead.
 
 Choices where the docs are silent:
  1. Unreadable requests (malformed or non-object JSON, NaN/Infinity, nesting over 32 levels, a body
@@ -24,8 +25,8 @@ Choices where the docs are silent:
     PortalError. The outer `batch` reports `operating` 0 and `operating_reset_at` start + 600.
  7. A bug in a handler answers 500 `INTERNAL_SERVER_ERROR` "Internal server error" (inside a batch:
     that command's `result_error`); the log names the method and exception, never a credential.
- 8. Non-REST paths answer JSON `NOT_FOUND` (404); HTTP verbs other than GET/POST (and HEAD) answer
-    JSON `METHOD_NOT_ALLOWED` (405).
+ 8. Non-REST paths answer JSON `NOT_FOUND` (404); on `/rest/`, HTTP verbs other than GET and POST
+    answer JSON `METHOD_NOT_ALLOWED` (405).
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ Choices (where the docs are silent or contradict each other):
     (the profiles have no dedicated key). `catalog.product.list` requires `filter.iblockId`
     (`param.missing`, param `iblockId`).
 17. Deprecated `confirm`/`unconfirm` are exact aliases of `conduct`/`cancel` (same keys, same rights).
-18. Rights are looked up per call; an unknown or deactivated user has none (the HTTP layer refuses a
+18. Rights are read once per user and kept (no REST method changes them); an unknown or deactivated user has none (the HTTP layer refuses a
     deactivated user's credential before any handler runs). `catalog.enum.getStoreDocumentTypes`
     answers any user. Amounts and prices must be finite and below 1e15 (`param.invalid`, type
     `double`); text containing a lone UTF-16 surrogate is `param.invalid` (type `string`).
@@ -79,30 +79,47 @@ Choices (where the docs are silent or contradict each other):
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from .entities import DOC_TYPES, TYPE_NAMES, ActionKeys, NewDocument, NewElement
 from .errors import PortalError
-from .inventory import (
-    DOC_TYPES,
-    INT64,
-    TYPE_NAMES,
-    ActionKeys,
-    Inventory,
-    NewDocument,
-    NewElement,
+from .fields import (
+    CATALOG_TYPES,
+    DOCUMENT_FIELDS,
+    DOCUMENT_TYPES,
+    ELEMENT_FIELDS,
+    ELEMENT_TYPES,
+    PRODUCT_TYPES,
+    STORE_PRODUCT_TYPES,
+    STORE_TYPES,
+)
+from .inventory import Inventory
+from .listing import paginate, split_filter_key
+from .params import (
+    fields_param,
+    int_param,
+    invalid,
+    maybe_int,
+    required,
+    shown,
+    to_array,
+    to_datetime,
+    to_decimal,
+    to_double,
+    to_flag,
+    to_id,
+    to_int,
+    to_object,
+    to_text,
 )
 from .settings import PortalSettings
 from .store import PortalDB, PortalRecord
 
-PAGE = 50
-MAX_EXPONENT = 14  # amounts and prices stay below 1e15
-ZERO = Decimal(0)
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,376 +149,6 @@ class MethodSpec:
     handler: Handler
     scope: str = "catalog"
     batch_allowed: bool = True
-
-
-# --- parameter coercion (Bitrix controller binder) ------------------------------------------------
-
-_INT = re.compile(r"[+-]?[0-9]+")
-_CURRENCY = re.compile(r"[A-Z]{3}")
-
-
-def shown(value: Any) -> str:
-    """A value as PHP prints it into `#VALUE#` / `#ID#`."""
-    if isinstance(value, bool):
-        return "1" if value else ""
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple, dict)):
-        return "Array"
-    try:
-        text = repr(value) if isinstance(value, float) else str(value)
-    except ValueError:  # an int beyond Python's str() digit limit
-        return "…"
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _invalid(value: Any, param: str, type_: str) -> PortalError:
-    return PortalError("param.invalid", value=shown(value), param=param, type=type_)
-
-
-def maybe_int(value: Any) -> int | None:
-    """The integer a JSON int or a decimal-digit string denotes, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _INT.fullmatch(value) and len(value) <= 4000:
-        return int(value)
-    return None
-
-
-def to_int(value: Any, param: str) -> int:
-    result = maybe_int(value)
-    if result is None:
-        raise _invalid(value, param, "int")
-    return result
-
-
-def to_id(value: Any, param: str) -> int | None:
-    """An integer that is stored as a reference: null allowed, must fit signed 64 bit."""
-    if value is None:
-        return None
-    result = to_int(value, param)
-    if result not in INT64:
-        raise _invalid(value, param, "int")
-    return result
-
-
-def required(params: Mapping[str, Any], name: str) -> Any:
-    if name not in params or params[name] is None:
-        raise PortalError("param.missing", param=name)
-    return params[name]
-
-
-def int_param(params: Mapping[str, Any], name: str) -> int:
-    return to_int(required(params, name), name)
-
-
-def to_array(value: Any, param: str) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-        return list(value.values())
-    raise _invalid(value, param, "array")
-
-
-def to_object(value: Any, param: str) -> dict[str, Any]:
-    """A PHP associative array: a JSON object, or a JSON array (keys are its indexes)."""
-    if isinstance(value, dict):
-        return {str(k): v for k, v in value.items()}
-    if isinstance(value, list):
-        return {str(i): v for i, v in enumerate(value)}
-    raise _invalid(value, param, "array")
-
-
-def fields_param(params: Mapping[str, Any]) -> dict[str, Any]:
-    return to_object(required(params, "fields"), "fields")
-
-
-def to_text(value: Any, param: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _invalid(value, param, "string")
-    text = value if isinstance(value, str) else shown(value)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _invalid(value, param, "string") from None
-    return text
-
-
-def to_decimal(value: Any, param: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _invalid(value, param, "double")
-    try:
-        result = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise _invalid(value, param, "double") from None
-    if not result.is_finite() or (result and result.adjusted() > MAX_EXPONENT):
-        raise _invalid(value, param, "double")
-    if not result or result.adjusted() < -MAX_EXPONENT:
-        return ZERO
-    return result + 0  # round to the context's 28 digits
-
-
-def to_double(value: Any, param: str) -> float | None:
-    return None if value is None else float(to_decimal(value, param))
-
-
-def to_datetime(value: Any, param: str) -> str | None:
-    """ISO-8601 in, `YYYY-MM-DDThh:mm:ss±hh:mm` out (a value without offset is taken as UTC)."""
-    if value is None or value == "":
-        return None
-    moment = _parse_datetime(value)
-    if moment is None:
-        raise _invalid(value, param, "datetime")
-    return moment.isoformat(timespec="seconds")
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def to_flag(value: Any, param: str) -> str:
-    if value in ("Y", "N"):
-        return value
-    raise _invalid(value, param, "string")
-
-
-def start_param(params: Mapping[str, Any]) -> int:
-    value = params.get("start")
-    return 0 if value is None else to_int(value, "start")
-
-
-# --- list machinery: select, filter, order, paging over API dicts ---------------------------------
-
-_PREFIXES = ("!=%", "!%=", ">=", "<=", "!=", "=%", "%=", "!@", "!%", "=", "!", "@", "%", ">", "<")
-_SAME_AS = {"!": "!=", "%=": "=%", "!%=": "!=%"}
-_BAD = object()
-
-
-def _norm(value: Any, type_: str) -> Any:
-    """A row or filter value made comparable for a field type; `_BAD` if it cannot be."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, dict, list)):
-        return _BAD
-    if type_ == "integer" or type_ == "double":
-        if isinstance(value, (int, float)):
-            return value if not isinstance(value, float) or math.isfinite(value) else _BAD
-        try:
-            return float(to_decimal(value, ""))
-        except PortalError:
-            return _BAD
-    if type_ == "datetime":
-        moment = _parse_datetime(value)
-        return _BAD if moment is None else moment
-    return value if isinstance(value, str) else shown(value)
-
-
-def _like(pattern: str) -> re.Pattern[str] | None:
-    """SQL LIKE as a regex; None (matches nothing) for patterns too long to be a real query."""
-    pattern = re.sub("%+", "%", pattern)
-    if len(pattern) > 256:
-        return None
-    parts = (".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
-
-
-def _predicate(op: str, raw: Any, type_: str) -> Callable[[Any], bool]:
-    if op in ("@", "!@") or (op in ("=", "!=") and isinstance(raw, (list, dict))):
-        values = [
-            _norm(v, type_) for v in (to_array(raw, "filter") if isinstance(raw, (list, dict)) else [raw])
-        ]
-        inside = op in ("@", "=")
-        return lambda v: (v in values) == inside
-    if op in ("%", "!%", "=%", "!=%"):
-        text = shown(raw)
-        anchored = op in ("=%", "!=%")
-        regex = _like(text) if anchored else None
-        positive = op in ("%", "=%")
-
-        def like(v: Any) -> bool:
-            if v is None:
-                return not positive
-            subject = v.isoformat() if isinstance(v, datetime) else shown(v)
-            if anchored:
-                hit = regex is not None and regex.fullmatch(subject) is not None
-            else:
-                hit = text.casefold() in subject.casefold()
-            return hit == positive
-
-        return like
-    target = _norm(raw, type_)
-    if op == "=":
-        return lambda v: target is not _BAD and v == target
-    if op == "!=":
-        return lambda v: target is _BAD or v != target
-    compare = {
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-    }
-    cmp = compare[op]
-    return lambda v: target is not _BAD and target is not None and v is not None and cmp(v, target)
-
-
-def _split(key: str) -> tuple[str, str]:
-    for prefix in _PREFIXES:
-        if key.startswith(prefix):
-            return _SAME_AS.get(prefix, prefix), key[len(prefix) :]
-    return "=", key
-
-
-def _field(name: str, types: Mapping[str, str]) -> str | None:
-    lowered = name.lower()
-    return next((f for f in types if f.lower() == lowered), None)
-
-
-def paginate(
-    rows: list[dict[str, Any]], types: Mapping[str, str], params: Mapping[str, Any]
-) -> tuple[list[dict[str, Any]], int, int | None]:
-    """Filter, order, page and project `rows` (API dicts) per `select`/`filter`/`order`/`start`."""
-    select = to_array(params.get("select") or [], "select")
-    filters = to_object(params.get("filter") or {}, "filter")
-    order = to_object(params.get("order") or {}, "order")
-    start = start_param(params)
-
-    for key, raw in filters.items():
-        op, name = _split(key)
-        field = _field(name, types)
-        if field is None:
-            continue
-        test = _predicate(op, raw, types[field])
-        rows = [r for r in rows if test(_norm(r.get(field), types[field]))]
-
-    for name, direction in reversed(list(order.items())):
-        field = _field(name, types)
-        if field is None:
-            continue
-        descending = isinstance(direction, str) and direction.lower() == "desc"
-        rows = sorted(rows, key=lambda r, f=field: _sort_key(_norm(r.get(f), types[f])), reverse=descending)
-
-    chosen = [f for f in (_field(s, types) for s in select if isinstance(s, str)) if f is not None]
-    if chosen:
-        rows = [{k: v for k, v in r.items() if k in chosen} for r in rows]
-
-    if start == -1:
-        return rows[:PAGE], 0, None
-    start = max(start, 0)
-    page = rows[start : start + PAGE]
-    nxt = start + PAGE if start + PAGE < len(rows) else None
-    return page, len(rows), nxt
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    if value is None or value is _BAD:
-        return (0, 0)
-    return (1, value)
-
-
-# --- field descriptions ---------------------------------------------------------------------------
-
-
-def _describe(
-    type_: str, *, required: bool = False, read_only: bool = False, immutable: bool = False
-) -> dict[str, Any]:
-    return {"isImmutable": immutable, "isReadOnly": read_only, "isRequired": required, "type": type_}
-
-
-# catalog-document-get-fields.md, verbatim.
-DOCUMENT_FIELDS: Mapping[str, dict[str, Any]] = {
-    "commentary": _describe("char"),
-    "createdBy": _describe("integer", immutable=True),
-    "currency": _describe("char", required=True, immutable=True),
-    "dateCreate": _describe("datetime", immutable=True),
-    "dateDocument": _describe("datetime"),
-    "dateModify": _describe("datetime"),
-    "dateStatus": _describe("datetime", read_only=True),
-    "docNumber": _describe("string"),
-    "docType": _describe("char", required=True, immutable=True),
-    "id": _describe("integer", read_only=True),
-    "modifiedBy": _describe("integer"),
-    "responsibleId": _describe("integer", required=True),
-    "siteId": _describe("char"),
-    "status": _describe("char", read_only=True),
-    "statusBy": _describe("integer"),
-    "title": _describe("string"),
-    "total": _describe("double"),
-}
-# catalog-document-element-get-fields.md, verbatim.
-ELEMENT_FIELDS: Mapping[str, dict[str, Any]] = {
-    "amount": _describe("double"),
-    "docId": _describe("integer", required=True, immutable=True),
-    "elementId": _describe("integer", required=True, immutable=True),
-    "id": _describe("integer", read_only=True),
-    "purchasingPrice": _describe("double"),
-    "storeFrom": _describe("integer"),
-    "storeTo": _describe("integer"),
-}
-DOCUMENT_TYPES = {k: v["type"] for k, v in DOCUMENT_FIELDS.items()}
-ELEMENT_TYPES = {k: v["type"] for k, v in ELEMENT_FIELDS.items()}
-STORE_PRODUCT_TYPES = {
-    "amount": "double",
-    "id": "integer",
-    "productId": "integer",
-    "quantityReserved": "double",
-    "storeId": "integer",
-}
-STORE_TYPES = {
-    "active": "char",
-    "address": "string",
-    "code": "string",
-    "dateCreate": "datetime",
-    "dateModify": "datetime",
-    "description": "string",
-    "email": "string",
-    "gpsN": "double",
-    "gpsS": "double",
-    "id": "integer",
-    "imageId": "object",
-    "issuingCenter": "char",
-    "modifiedBy": "integer",
-    "phone": "string",
-    "schedule": "string",
-    "sort": "integer",
-    "title": "string",
-    "userId": "integer",
-    "xmlId": "string",
-}
-PRODUCT_TYPES = {
-    "active": "char",
-    "available": "char",
-    "code": "string",
-    "createdBy": "integer",
-    "dateCreate": "datetime",
-    "iblockId": "integer",
-    "id": "integer",
-    "modifiedBy": "integer",
-    "name": "string",
-    "timestampX": "datetime",
-    "type": "integer",
-    "xmlId": "string",
-}
-CATALOG_TYPES = {
-    "iblockId": "integer",
-    "iblockTypeId": "string",
-    "id": "integer",
-    "lid": "char",
-    "name": "string",
-    "productIblockId": "integer",
-    "skuPropertyId": "integer",
-    "subscription": "char",
-    "vatId": "integer",
-}
 
 
 # --- keys per method ------------------------------------------------------------------------------
@@ -550,7 +197,7 @@ def document_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
     if not currency:
         raise PortalError("param.missing", param="currency")
     if not _CURRENCY.fullmatch(currency):
-        raise _invalid(currency, "currency", "string")
+        raise invalid(currency, "currency", "string")
     new = NewDocument(
         doc_type=doc_type,
         currency=currency,
@@ -780,14 +427,14 @@ def product_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
     }
     product = inv.add_product(iblock_id, name, extra)
     if product is None:
-        raise _invalid(iblock_id, "iblockId", "catalog_catalog.id")
+        raise invalid(iblock_id, "iblockId", "catalog_catalog.id")
     return {"element": product.to_api()}
 
 
 def product_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
     inv = _readable(_inventory(ctx), "admin.denied")
     filters = to_object(params.get("filter") or {}, "filter")
-    if not any(_split(k)[1].lower() == "iblockid" for k in filters):
+    if not any(split_filter_key(k)[1].lower() == "iblockid" for k in filters):
         raise PortalError("param.missing", param="iblockId")
     rows, total, nxt = paginate([p.to_api() for p in inv.products()], PRODUCT_TYPES, params)
     return ListResult({"products": rows}, total, nxt)
@@ -796,7 +443,7 @@ def product_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
 def product_delete(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     product_id = int_param(params, "id")
     if not _admin(ctx).delete_product(product_id):
-        raise _invalid(product_id, "id", "catalog_product.id")
+        raise invalid(product_id, "id", "catalog_product.id")
     return True
 
 
@@ -837,7 +484,7 @@ def store_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
 def store_delete(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     store_id = int_param(params, "id")
     if not _admin(ctx).delete_store(store_id):
-        raise _invalid(store_id, "id", "catalog_store.id")
+        raise invalid(store_id, "id", "catalog_store.id")
     return True
 
 
