@@ -13,6 +13,7 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from b24_conformance.contract import openapi
 from b24_conformance.contract.openapi import build_openapi, operation_id
+from b24_conformance.contract.schemas import refs
 
 TIME: dict[str, Any] = {
     "start": 1762411074,
@@ -49,15 +50,6 @@ def test_every_component_schema_is_valid_2020_12(document: dict[str, Any]) -> No
         Draft202012Validator.check_schema(schema)
 
 
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return found + [ref for value in node.values() for ref in _refs(value)]
-    if isinstance(node, list):
-        return [ref for item in node for ref in _refs(item)]
-    return []
-
-
 def _pointer(document: dict[str, Any], ref: str) -> Any:
     node: Any = document
     for part in ref.removeprefix("#/").split("/"):
@@ -66,7 +58,7 @@ def _pointer(document: dict[str, Any], ref: str) -> Any:
 
 
 def test_self_contained(document: dict[str, Any]) -> None:
-    refs = _refs(document)
+    refs = refs(document)
     assert refs
     for ref in refs:
         assert ref.startswith("#/"), f"external $ref {ref!r}"

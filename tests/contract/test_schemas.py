@@ -111,19 +111,10 @@ def test_schema_ids_are_unique() -> None:
     assert len(ids) == len(set(ids))
 
 
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return found + [ref for value in node.values() for ref in _refs(value)]
-    if isinstance(node, list):
-        return [ref for item in node for ref in _refs(item)]
-    return []
-
-
 @pytest.mark.parametrize("name", [name for name, _ in SCHEMA_FILES])
 def test_every_ref_resolves(name: str) -> None:
     resolver = schemas.registry().resolver(base_uri=schemas.schema_id(name))
-    for ref in _refs(schemas.schema(name)):
+    for ref in schemas.refs(schemas.schema(name)):
         try:
             resolver.lookup(ref)
         except Unresolvable as exc:  # pragma: no cover - the failure message is the point

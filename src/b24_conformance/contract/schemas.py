@@ -64,6 +64,16 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
+def refs(node: Any) -> list[str]:
+    """Every `$ref` string in a schema (or OpenAPI) document, depth first."""
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in refs(item)]
+    return []
+
+
 def validator(name: str) -> Draft202012Validator:
     """A 2020-12 validator for schema `name`, resolving `$ref`s through the registry; formats are checked too."""
     return Draft202012Validator(
