@@ -58,9 +58,9 @@ def _pointer(document: dict[str, Any], ref: str) -> Any:
 
 
 def test_self_contained(document: dict[str, Any]) -> None:
-    refs = refs(document)
-    assert refs
-    for ref in refs:
+    found = refs(document)
+    assert found
+    for ref in found:
         assert ref.startswith("#/"), f"external $ref {ref!r}"
         _pointer(document, ref)  # raises KeyError when dangling
 

@@ -63,7 +63,6 @@ def schema(name: str) -> dict[str, Any]:
         raise ContractError(f"no schema named {name!r} under {paths.schemas_dir()} (known: {known})") from None
 
 
-@cache
 def refs(node: Any) -> list[str]:
     """Every `$ref` string in a schema (or OpenAPI) document, depth first."""
     if isinstance(node, dict):
@@ -74,6 +73,7 @@ def refs(node: Any) -> list[str]:
     return []
 
 
+@cache
 def validator(name: str) -> Draft202012Validator:
     """A 2020-12 validator for schema `name`, resolving `$ref`s through the registry; formats are checked too."""
     return Draft202012Validator(
