@@ -102,3 +102,16 @@ def test_a_portal_speaking_a_profile_passes_when_graded_by_it(profile, tmp_path)
     result, _ = run(portal_profile=profile, profile=profile, tmp_path=tmp_path)
     bad = [(v.clause_id, v.outcome.value, v.reason) for v in result.verdicts if v.outcome is not Outcome.PASS]
     assert bad == []
+
+
+def test_a_live_target_reached_by_oauth_token_only(tmp_path):
+    from b24_conformance.target.config import oauth_only_target
+
+    with EmbeddedPortal(reference_settings("seed", tls=False)) as portal:
+        config = oauth_only_target(portal.oauth_url(), portal.credential("admin-oauth").secret)
+        chosen = [c for c in CLAUSES if c.id in ("cancel.receipt.succeeds", "cancel.oauth-query.succeeds",
+                                                 "cancel.draft.rejected", "cancel.no-cancel-right.rejected")]
+        result = Runner(config, RunOptions(manifest_dir=tmp_path, allow_writes=True)).run(chosen)
+    outcomes = {v.clause_id: v.outcome for v in result.verdicts}
+    assert outcomes == {"cancel.receipt.succeeds": Outcome.PASS, "cancel.oauth-query.succeeds": Outcome.PASS,
+                        "cancel.draft.rejected": Outcome.PASS, "cancel.no-cancel-right.rejected": Outcome.SKIP}
