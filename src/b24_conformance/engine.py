@@ -228,7 +228,7 @@ class Runner:
         return last
 
     def _after(self, clause: Clause, world: World) -> dict[str, Any]:
-        seen = self._sandbox().observe(world, clause)
+        seen = self._sandbox().observe(world, clause, then_clean_up=True)
         now = seen.get("balances", {})
         balances = {}
         for label in clause.then.after_balances:

@@ -48,6 +48,7 @@ class World:
     documents: dict[str, DocumentState] = field(default_factory=dict)
     products: dict[str, int] = field(default_factory=dict)
     ready: dict[tuple[str, int], float] = field(default_factory=dict)  # balances before the call
+    cleaned: bool = False  # the clean-up already ran (inside the observation batch)
 
     def resolve(self, value: Any) -> Any:
         """Replace `$label.field` references with what the sandbox built."""
@@ -202,8 +203,9 @@ class Sandbox:
             world.ready.update(_balances(label, _dig(results, f"ready_{label}", "storeProducts") or []))
         return world
 
-    def observe(self, world: World, clause: Clause) -> dict[str, Any]:
-        """Document statuses and balance verdict inputs after the call, in one batch."""
+    def observe(self, world: World, clause: Clause, *, then_clean_up: bool = False) -> dict[str, Any]:
+        """Document statuses and balances after the call, in one batch; with `then_clean_up`, the
+        clean-up rides in the same batch after the observations (halt=0), saving a request."""
         commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
         for label, state in world.documents.items():
             if state.id:
@@ -211,9 +213,15 @@ class Sandbox:
                     "filter": {"id": state.id}, "select": ["id", "status"]})
         for label, pid in world.products.items():
             commands[f"bal_{label}"] = ("catalog.storeproduct.list", {"filter": {"productId": pid}})
-        if not commands:
+        undo = self._cleanup_commands(world) if then_clean_up else {}
+        if len(commands) + len(undo) > MAX_BATCH:
+            undo = {}
+        if not commands and not undo:
             return {}
-        results = _batch_results(self.client.batch(self.admin, commands, halt=False).response.body)
+        body = self.client.batch(self.admin, {**commands, **undo}, halt=False).response.body
+        if undo:
+            self._record_cleanup(world, _batch_errors(body))
+        results = _batch_results(body)
         status = {}
         for label in world.documents:
             docs = _dig(results, f"doc_{label}", "documents") or []
@@ -234,6 +242,11 @@ class Sandbox:
 
     def cleanup(self, world: World, clause: Clause) -> None:
         """Undo the clause's documents and products; errors here are reported, not fatal."""
+        commands = {} if world.cleaned else self._cleanup_commands(world)
+        if commands:
+            self._record_cleanup(world, _batch_errors(self.client.batch(self.admin, commands, halt=False).response.body))
+
+    def _cleanup_commands(self, world: World) -> dict[str, tuple[str, Mapping[str, Any]]]:
         commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
         docs = [s for s in world.documents.values() if s.id]
         for state in docs:  # cancel main documents before the stock-up receipts they drew on
@@ -247,14 +260,16 @@ class Sandbox:
                 commands[f"xs_{state.label}"] = ("catalog.document.delete", {"id": state.stock_id})
         for label, pid in world.products.items():
             commands[f"xp_{label}"] = ("catalog.product.delete", {"id": pid})
-        if not commands:
-            return
-        body = self.client.batch(self.admin, commands, halt=False).response.body
-        errors = _batch_errors(body)
+        return commands
+
+    def _record_cleanup(self, world: World, errors: Mapping[str, Any]) -> None:
+        """Strike what was removed from the manifest; what failed stays there for `cleanup`."""
+        docs = [s for s in world.documents.values() if s.id]
         self.manifest.remove("documents", [s.id for s in docs if f"x_{s.label}" not in errors and s.id]
                              + [s.stock_id for s in docs if f"xs_{s.label}" not in errors and s.stock_id])
         self.manifest.remove("products", [pid for label, pid in world.products.items()
                                           if f"xp_{label}" not in errors])
+        world.cleaned = True
 
     # -- helpers --------------------------------------------------------------------------------
     def _stock_up(self, commands: dict, doc: DocumentSpec) -> None:
