@@ -193,13 +193,9 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 def cmd_mutants(args: argparse.Namespace) -> int:
     from .selftest import check_mutants, render_mutants
 
-    report = check_mutants(_select_names(args.name))
+    report = check_mutants(args.name or None)
     print(render_mutants(report))
     return 0 if report.all_killed else 1
-
-
-def _select_names(names: Sequence[str] | None) -> list[str] | None:
-    return list(names) if names else None
 
 
 # -- parser ----------------------------------------------------------------------------------------

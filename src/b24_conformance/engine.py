@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from .contract.clause import Clause
 from .contract.profile import Profile, load_all_profiles
 from .errors import ConformanceError, TargetError
 from .grading import grade
-from .observation import Observation, Response
+from .observation import Observation
 from .redact import Redactor
 from .target.cassette import Cassettes, write_sidecar
 from .target.client import PortalClient, Sent
@@ -31,7 +31,6 @@ from .target.config import TargetConfig
 from .target.sandbox import Sandbox, World
 from .verdict import Outcome, RunInfo, RunResult, Verdict
 
-INCOMING = {"A", "S"}
 EPS = 1e-9
 
 
@@ -72,10 +71,7 @@ class Runner:
             on_verdict: Callable[[Verdict, int, int], None] | None = None) -> RunResult:
         clauses = list(clauses)
         started = time.perf_counter()
-        info = RunInfo(run_id=self.options.run_id, started_at=datetime.now(UTC).isoformat(),
-                       target=self.redactor.text(self.config.describe()), target_kind=self.config.kind,
-                       profile=self.options.profile, tool_version=__version__,
-                       clause_files=tuple(sorted({Path(c.file).name for c in clauses})))
+        info = self.run_info(clauses)
         verdicts = []
         try:
             if self.cassettes and self.writes and any(c.given for c in clauses):
@@ -96,6 +92,13 @@ class Runner:
                           clause_ids=[c.id for c in clauses], run_id=self.options.run_id)
         return RunResult(info=info, verdicts=tuple(verdicts), duration_s=time.perf_counter() - started,
                          request_count=self.client.request_count)
+
+    def run_info(self, clauses: Iterable[Clause]) -> RunInfo:
+        """The header every report starts with; the target is described with secrets redacted."""
+        return RunInfo(run_id=self.options.run_id, started_at=datetime.now(UTC).isoformat(),
+                       target=self.redactor.text(self.config.describe()), target_kind=self.config.kind,
+                       profile=self.options.profile, tool_version=__version__,
+                       clause_files=tuple(sorted({Path(c.file).name for c in clauses if c.file})))
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -123,14 +126,13 @@ class Runner:
     # -- one clause -----------------------------------------------------------------------------
     def skip_reason(self, clause: Clause) -> str | None:
         when = clause.when
-        if when.role not in ("bogus-webhook", "anonymous", "burst") and self.config.credential(when.role) is None:
+        cred = self.config.credential(when.role)  # derived roles (bogus-webhook, anonymous, burst) too
+        if cred is None:
             return f"the target provides no credential for role {when.role!r}"
-        if self.config.credential(when.role) is None:
-            return f"role {when.role!r} cannot be derived (the target needs an `admin` webhook)"
         if when.transport == "plain-http" and not self.config.plain_http_base:
             return ("the target has no plain-HTTP listener to probe; on a live portal this probe would "
                     "send the webhook code in clear text")
-        if when.transport in ("oauth-body", "oauth-query") and self.config.credential(when.role).kind == "webhook":
+        if when.transport in ("oauth-body", "oauth-query") and cred.kind == "webhook":
             return f"role {when.role!r} is a webhook; the clause needs an OAuth token"
         if clause.live == "opt-in" and self.config.kind == "live" and not self.options.allow_burst:
             return "the rate-limit probe floods the portal; pass --allow-burst to run it on a live portal"
@@ -228,16 +230,15 @@ class Runner:
         return last
 
     def _after(self, clause: Clause, world: World) -> dict[str, Any]:
-        seen = self._sandbox().observe(world, clause, then_clean_up=True)
+        sandbox = self._sandbox()
+        seen = sandbox.observe(world, clause, then_clean_up=True)
         now = seen.get("balances", {})
         balances = {}
         for label in clause.then.after_balances:
             state = world.documents[label]
-            doc = next(d for d in clause.given if d.label == label)
-            pairs = self._sandbox().touched(clause, label)
-            delta = _movement(doc, self._sandbox().stores)
+            delta = sandbox.movement(clause, label)
             amounts, reverted, unchanged, applied = {}, True, True, True
-            for pair in pairs:
+            for pair in delta:
                 pre, ready, cur = state.pre_conduct.get(pair, 0.0), world.ready.get(pair, 0.0), now.get(pair, 0.0)
                 amounts[f"{pair[0]}@store{pair[1]}"] = {"before_conduct": pre, "before_call": ready, "now": cur}
                 reverted &= abs(cur - pre) < EPS
@@ -255,26 +256,5 @@ class Runner:
         )
 
 
-def _movement(doc, stores: Mapping[str, int]) -> dict[tuple[str, int], float]:
-    """What conducting `doc` adds to each (product, store) balance."""
-    delta: dict[tuple[str, int], float] = {}
-    for item in doc.items:
-        if doc.type in INCOMING:
-            key = (item.product, stores[item.store_to or item.store])
-            delta[key] = delta.get(key, 0.0) + item.amount
-        elif doc.type == "M":
-            src, dst = (item.product, stores[item.store_from]), (item.product, stores[item.store_to])
-            delta[src] = delta.get(src, 0.0) - item.amount
-            delta[dst] = delta.get(dst, 0.0) + item.amount
-        else:
-            key = (item.product, stores[item.store_from or item.store])
-            delta[key] = delta.get(key, 0.0) - item.amount
-    return delta
-
-
 def _with_duration(verdict: Verdict, seconds: float) -> Verdict:
-    from dataclasses import replace
     return replace(verdict, duration_s=seconds)
-
-
-__all__ = ["Response", "RunOptions", "Runner"]

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .contract.clause import MISSING, Clause, Expect, MessageRef
+from .contract.clause import MISSING, Clause, Expect
 from .contract.profile import Profile
 from .contract.schemas import validate as validate_schema
 from .observation import Observation, Response
@@ -181,4 +181,3 @@ def _short(value: Any, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-__all__ = ["MessageRef", "check_fields", "expected_of", "grade", "same_json"]

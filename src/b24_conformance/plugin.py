@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -127,15 +126,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     runner = session.config.stash.get(RUNNER_KEY, None)
     if not directory or not verdicts or runner is None:
         return
-    from datetime import datetime
-
-    from . import __version__
     from .report import write_reports
-    from .verdict import RunInfo, RunResult
+    from .verdict import RunResult
 
-    info = RunInfo(run_id=runner.options.run_id, started_at=datetime.now(UTC).isoformat(),
-                   target=runner.redactor.text(runner.config.describe()), target_kind=runner.config.kind,
-                   profile=runner.options.profile, tool_version=__version__)
-    result = RunResult(info=info, verdicts=tuple(verdicts), duration_s=sum(v.duration_s for v in verdicts),
-                       request_count=runner.client.request_count)
+    clauses = [item.callspec.params["clause"] for item in session.items
+               if hasattr(item, "callspec") and "clause" in item.callspec.params]
+    result = RunResult(info=runner.run_info(clauses), verdicts=tuple(verdicts),
+                       duration_s=sum(v.duration_s for v in verdicts), request_count=runner.client.request_count)
     write_reports(result, Path(directory), secrets=runner.redactor.secrets)

@@ -63,7 +63,6 @@ def test_a_live_target_without_allow_writes_skips_what_would_write(tmp_path):
     with EmbeddedPortal(reference_settings("seed", tls=False)) as portal:
         config = single_webhook_target(portal.webhook_url("admin"))
         result = Runner(config, RunOptions(manifest_dir=tmp_path)).run(CLAUSES)
-        created = portal.app.state  # noqa: F841 - the portal is still up for the checks below
     by_id = {v.clause_id: v for v in result.verdicts}
     assert by_id["cancel.receipt.succeeds"].outcome is Outcome.SKIP
     assert "--allow-writes" in by_id["cancel.receipt.succeeds"].reason

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from b24_conformance import paths
+from b24_conformance.contract.lint import SEED_PAGE, SEED_REVISION, cited_file
 from b24_conformance.contract.schemas import validate
 from b24_conformance.portal.server import EmbeddedPortal
 from b24_conformance.portal.settings import PortalSettings
@@ -20,7 +21,7 @@ def seed_page_error_sample() -> bytes:
     ref = paths.shared_reference_dir()
     if ref is None:
         return json.dumps({"error": "0", "error_description": SEED_TEXT}, separators=(",", ":")).encode()
-    page = next((ref / "seed").glob("*.txt")).read_text(encoding="utf-8", errors="replace")
+    page = cited_file(ref.parent, SEED_PAGE, SEED_REVISION).read_text(encoding="utf-8", errors="replace")
     block = re.findall(r"```json\n(.*?)```", page, re.DOTALL)[1]
     return json.dumps(json.loads(block), separators=(",", ":")).encode()
 

@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .. import __version__
 from ..errors import TargetConfigInvalid, TargetError
-from ..redact import PLACEHOLDER, WEBHOOK_PATH, Redactor, redact_body
+from ..redact import PLACEHOLDER, Redactor, redact_body, redact_url
 from .config import Credential, RateLimit, TargetConfig
 
 HOST = "portal.example"
@@ -34,12 +34,8 @@ DROP_HEADERS = {"host", "content-length", "user-agent", "accept-encoding", "conn
 
 def scrub_request(request: Any) -> Any:
     """Placeholder origin, webhook code and `auth` values; idempotent."""
-    parts = urlsplit(request.uri)
-    path = WEBHOOK_PATH.sub(rf"\1{PLACEHOLDER}", parts.path)
-    query = parts.query
-    if query:
-        query = urlencode([(k, PLACEHOLDER if k == "auth" else v) for k, v in parse_qsl(query, keep_blank_values=True)])
-    request.uri = urlunsplit((parts.scheme, HOST, path, query, ""))
+    parts = urlsplit(redact_url(request.uri))  # webhook code and `auth` in the query, as everywhere
+    request.uri = urlunsplit((parts.scheme, HOST, parts.path, parts.query, ""))
     body = request.body
     if body:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)

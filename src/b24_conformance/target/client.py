@@ -147,6 +147,7 @@ class PortalClient:
             return client
 
     def _send(self, request: httpx.Request, *, local_address: str | None, pace: bool) -> Sent:
+        # a recording is not a portal: pacing a replay would only slow it down
         if pace and local_address is None and self.config.kind != "cassette":
             self.bucket.acquire()
         started = time.perf_counter()

@@ -231,14 +231,16 @@ class Sandbox:
             now.update(_balances(label, _dig(results, f"bal_{label}", "storeProducts") or []))
         return {"status": status, "balances": now}
 
-    def touched(self, clause: Clause, label: str) -> list[tuple[str, int]]:
-        """The (product label, store id) pairs a document's items move stock on."""
+    def movement(self, clause: Clause, label: str) -> dict[tuple[str, int], float]:
+        """What conducting document `label` adds to each (product label, store id) balance it moves."""
         doc = next(d for d in clause.given if d.label == label)
-        pairs = []
+        delta: dict[tuple[str, int], float] = {}
         for item in doc.items:
-            for store in _stores_of(doc.type, item):
-                pairs.append((item.product, self.stores[store]))
-        return pairs
+            for store, sign in zip(_ends(doc.type, item), (-1.0, 1.0)):
+                if store:
+                    key = (item.product, self.stores[store])
+                    delta[key] = delta.get(key, 0.0) + sign * item.amount
+        return delta
 
     def cleanup(self, world: World, clause: Clause) -> None:
         """Undo the clause's documents and products; errors here are reported, not fatal."""
@@ -283,8 +285,7 @@ class Sandbox:
         for n, item in enumerate(items):
             fields: dict[str, Any] = {"docId": _ref(key), "elementId": f"$result[p_{item.product}][element][id]",
                                       "amount": item.amount, "purchasingPrice": 10}
-            source = item.store_from or (item.store if doc_type not in INCOMING else None)
-            dest = item.store_to or (item.store if doc_type in INCOMING else None)
+            source, dest = _ends(doc_type, item)
             if source:
                 fields["storeFrom"] = self.stores[source]
             if dest:
@@ -323,10 +324,12 @@ def cleanup_manifest(client: PortalClient, admin: Credential, path: Path) -> dic
     return removed
 
 
-def _stores_of(doc_type: str, item: Item) -> list[str]:
-    if doc_type == "M":
-        return [s for s in (item.store_from, item.store_to) if s]
-    return [s for s in (item.store, item.store_from, item.store_to) if s][:1]
+def _ends(doc_type: str, item: Item) -> tuple[str | None, str | None]:
+    """(the warehouse an item takes stock from, the one it puts stock into), by document type:
+    A and S only put in, R and D only take out, M does both."""
+    if doc_type in INCOMING:
+        return None, item.store_to or item.store
+    return item.store_from or item.store, item.store_to if doc_type == "M" else None
 
 
 def _balance_cmd(product_label: str) -> tuple[str, Mapping[str, Any]]:
