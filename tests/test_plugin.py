@@ -33,7 +33,10 @@ def test_node_ids_are_clause_ids(suite):
 def test_clean_portal_passes_and_reports_are_written(suite, tmp_path):
     result = suite.runpytest("-k", "draft or receipt", "--b24-reports", str(tmp_path / "r"))
     result.assert_outcomes(passed=3)
-    assert {p.name for p in (tmp_path / "r").iterdir()} == {"junit.xml", "report.json", "report.html"}
+    assert {p.name for p in (tmp_path / "r").iterdir()} == {"report.jsonl", "junit.xml", "report.json", "report.html"}
+    from b24_conformance.report.stream import read_stream
+    streamed = read_stream(tmp_path / "r" / "report.jsonl")
+    assert streamed.complete and len(streamed.verdicts) == 3
 
 
 def test_another_profiles_wording_is_a_warning_not_a_failure(suite):
@@ -53,4 +56,4 @@ def test_a_live_portal_without_allow_writes_skips_with_the_reason(suite):
     with EmbeddedPortal(PortalSettings(tls=False)) as portal:
         result = suite.runpytest("-rs", "-k", "receipt or wrong-webhook", "--b24-webhook", portal.webhook_url("admin"))
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*--allow-writes*"])
+    result.stdout.fnmatch_lines(["*pass --b24-allow-writes*"])

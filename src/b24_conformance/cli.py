@@ -1,4 +1,4 @@
-"""The command line: b24-conformance run | portal serve | lint | cleanup | diff | openapi | mutants.
+"""The command line: b24-conformance run | record | portal serve | lint | cleanup | report | diff | openapi | mutants.
 
 Each subcommand parses its options, calls one library function and returns an exit code:
 0 clean, 1 a MUST clause failed (or lint/diff found problems), 2 usage or config error,
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
-import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -46,9 +45,9 @@ def _is_target_error(exc: Exception) -> bool:
 # -- run -------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from .contract.clause import load_clauses
-    from .engine import Runner, RunOptions
-    from .report import write_reports
-    from .report.terminal import Progress, render_table
+    from .report.stream import ReportStream
+    from .report.terminal import Progress
+    from .runner import Runner, RunOptions
 
     clauses = _select(load_clauses(), args.clause)
     options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
@@ -61,35 +60,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         config = _target(args, stack)
         runner = Runner(config, options)
+        stream = ReportStream(Path(args.reports), secrets=runner.redactor.secrets)
+        stack.callback(stream.close)
         print(f"b24-conformance {__version__}: {len(clauses)} clause(s) against {runner.redactor.text(config.describe())}, "
               f"profile {args.profile}", flush=True)
-        result = runner.run(clauses, on_verdict=Progress(sys.stdout) if not args.quiet else None)
-        secrets = runner.redactor.secrets
-    print(render_table(result))
-    written = write_reports(result, Path(args.reports), secrets=secrets)
-    print("reports: " + ", ".join(str(p) for p in written.values()))
+        handlers = [stream] if args.quiet else [Progress(sys.stdout), stream]
+        runner.run(clauses, handlers)
+    return _render_views(stream.path, secrets=runner.redactor.secrets)
+
+
+def _render_views(stream_path: Path, *, secrets=()) -> int:
+    """The terminal table and the report files, all rendered from the run's stream."""
+    from .report import write_reports
+    from .report.stream import read_stream
+    from .report.terminal import render_table
+
+    result = read_stream(stream_path)
+    print(render_table(result, secrets=secrets))
+    written = write_reports(result, stream_path.parent, secrets=secrets)
+    print("reports: " + ", ".join(str(p) for p in [stream_path, *written.values()]))
     return result.exit_code
 
 
-def _target(args: argparse.Namespace, stack: ExitStack):
-    from .target.config import load_target_config, oauth_only_target, single_webhook_target
-    from .target.reference import reference_settings, reference_target
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render the views of a run (table, JUnit, JSON, HTML) again from its stream, e.g. after a kill."""
+    path = Path(args.stream)
+    if path.is_dir():
+        path = path / "report.jsonl"
+    return _render_views(path)
 
-    webhook = args.webhook or os.environ.get("B24_WEBHOOK")
-    token = args.oauth_token or os.environ.get("B24_OAUTH_TOKEN")
-    if getattr(args, "cassettes", None):
-        from .target.cassette import cassette_target
-        return cassette_target(Path(args.cassettes))
-    if args.target:
-        return load_target_config(Path(args.target))
-    if webhook:
-        return single_webhook_target(webhook, oauth_token=token)
-    if token:
-        if not args.oauth_endpoint:
-            raise UsageError("--oauth-token needs --oauth-endpoint https://<portal>/rest/ (or a --webhook)")
-        return oauth_only_target(args.oauth_endpoint, token)
-    settings = reference_settings(args.portal_profile or args.profile, mutants=tuple(args.mutant or ()))
-    return stack.enter_context(reference_target(settings))
+
+def _target(args: argparse.Namespace, stack: ExitStack):
+    from .target.resolve import TargetChoice, resolve_target
+
+    choice = TargetChoice(
+        webhook=args.webhook, oauth_token=args.oauth_token, oauth_endpoint=args.oauth_endpoint,
+        target_file=args.target, cassettes=getattr(args, "cassettes", None),
+        portal_profile=args.portal_profile or getattr(args, "profile", "seed"), mutants=tuple(args.mutant or ()),
+    )
+    return resolve_target(choice, stack)
 
 
 def _select(clauses, patterns: Sequence[str] | None):
@@ -104,8 +113,8 @@ def _select(clauses, patterns: Sequence[str] | None):
 def cmd_record(args: argparse.Namespace) -> int:
     """Record every clause against a deterministic reference portal into cassettes."""
     from .contract.clause import load_clauses
-    from .engine import Runner, RunOptions
     from .report.terminal import render_table
+    from .runner import Runner, RunOptions
     from .target.reference import reference_settings, reference_target
 
     clauses = _select(load_clauses(), args.clause)
@@ -176,9 +185,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from .report.diff import diff_reports, render_drift
-    from .report.jsonreport import load_json
+    from .report.jsonreport import load_report
 
-    drift = diff_reports(load_json(Path(args.old)), load_json(Path(args.new)))
+    drift = diff_reports(load_report(Path(args.old)), load_report(Path(args.new)))
     print(render_drift(drift))
     return drift.exit_code
 
@@ -258,7 +267,11 @@ def _parser() -> argparse.ArgumentParser:
     _target_options(cleanup)
     cleanup.set_defaults(func=cmd_cleanup)
 
-    diff = sub.add_parser("diff", help="drift between two report.json files")
+    report = sub.add_parser("report", help="render a run's table and report files again from its stream")
+    report.add_argument("stream", nargs="?", default="reports", help="report.jsonl, or the folder holding it")
+    report.set_defaults(func=cmd_report)
+
+    diff = sub.add_parser("diff", help="drift between two runs (report.json or report.jsonl)")
     diff.add_argument("old")
     diff.add_argument("new")
     diff.set_defaults(func=cmd_diff)

@@ -1,9 +1,12 @@
-"""The one flow: clause → request → target → observation → verdict.
+"""The engine: clause → request → raw observation. It records what it saw and never judges.
 
-`Runner` owns a run: the client, the sandbox and the profiles. `run_clause` builds the clause's
-precondition in the sandbox, sends the request(s) under test, observes the follow-up state, and
-grades. Infrastructure faults become ERROR verdicts; missing preconditions become SKIP. The runner
-never looks at which kind of target it talks to, except to refuse writes where they were not allowed.
+`Engine.observe` builds the clause's precondition in the sandbox, sends the request(s) under test,
+reads back the documents' statuses and the balances of the products they move, and returns an
+`Observation` of raw facts: the replies, the statuses, the amounts before conduct, before the call
+and after, the movement the clause's documents imply, and the wire log. What the target cannot
+provide becomes `Observation.unavailable`, an infrastructure fault `Observation.fault`; grading
+(`grading.judge`) alone turns any of it into a verdict. The engine never looks at which kind of
+target it talks to, except to refuse writes where they were not allowed.
 """
 
 from __future__ import annotations
@@ -11,27 +14,21 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .contract.clause import Clause
-from .contract.profile import Profile, load_all_profiles
 from .errors import ConformanceError, TargetError
-from .grading import grade
-from .observation import Observation
+from .observation import BalanceReading, Observation
 from .redact import Redactor
 from .target.cassette import Cassettes, write_sidecar
 from .target.client import PortalClient, Sent
 from .target.config import TargetConfig
 from .target.sandbox import Sandbox, World
-from .verdict import Outcome, RunInfo, RunResult, Verdict
 
-EPS = 1e-9
+RATE_LIMIT_KEYS = frozenset({"system.query-limit", "system.operation-time-limit"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,18 +40,16 @@ class RunOptions:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     cassettes: Path | None = None  # record into, or replay from, this folder
     record: bool = False
+    option_prefix: str = "--"  # how the runner in use spells its options, for skip reasons
 
 
-class Runner:
-    def __init__(self, config: TargetConfig, options: RunOptions,
-                 profiles: Mapping[str, Profile] | None = None) -> None:
+class Engine:
+    """One run's connection to its target: the client, the sandbox and the cassettes."""
+
+    def __init__(self, config: TargetConfig, options: RunOptions, redactor: Redactor | None = None) -> None:
         self.config = config
         self.options = options
-        self.profiles = dict(profiles or load_all_profiles())
-        if options.profile not in self.profiles:
-            from .errors import UsageError
-            raise UsageError(f"unknown profile {options.profile!r}; known: {', '.join(sorted(self.profiles))}")
-        self.redactor = Redactor()
+        self.redactor = redactor or Redactor()
         self.client = PortalClient(config, self.redactor)
         self.writes = config.kind in ("reference", "cassette") or options.allow_writes
         self.sandbox: Sandbox | None = None
@@ -66,41 +61,18 @@ class Runner:
         """The cassette for `name` in offline mode; nothing otherwise."""
         return self.cassettes.use(name) if self.cassettes else nullcontext()
 
-    # -- run ------------------------------------------------------------------------------------
-    def run(self, clauses: Iterable[Clause],
-            on_verdict: Callable[[Verdict, int, int], None] | None = None) -> RunResult:
-        clauses = list(clauses)
-        started = time.perf_counter()
-        info = self.run_info(clauses)
-        verdicts = []
-        try:
-            if self.cassettes and self.writes and any(c.given for c in clauses):
-                try:  # run-level set-up gets a cassette of its own, so any subset of clauses replays
-                    with self._use("_open"):
-                        self._sandbox()
-                except TargetError:
-                    pass  # each clause that needs the sandbox reports the reason as ERROR
-            for n, clause in enumerate(clauses, 1):
-                verdict = self.run_clause(clause)
-                verdicts.append(verdict)
-                if on_verdict:
-                    on_verdict(verdict, n, len(clauses))
-        finally:
-            self.close()
-        if self.cassettes and self.options.record:
-            write_sidecar(self.options.cassettes, self.config, profile=self.options.profile,
-                          clause_ids=[c.id for c in clauses], run_id=self.options.run_id)
-        return RunResult(info=info, verdicts=tuple(verdicts), duration_s=time.perf_counter() - started,
-                         request_count=self.client.request_count)
+    # -- run level ------------------------------------------------------------------------------
+    def open(self, clauses: list[Clause]) -> None:
+        """Run-level set-up; a recording or replay gives it a cassette of its own, so any subset of
+        clauses replays."""
+        if self.cassettes and self.writes and any(c.given for c in clauses):
+            try:
+                with self._use("_open"):
+                    self._sandbox()
+            except TargetError:
+                pass  # each clause that needs the sandbox records the reason as a fault
 
-    def run_info(self, clauses: Iterable[Clause]) -> RunInfo:
-        """The header every report starts with; the target is described with secrets redacted."""
-        return RunInfo(run_id=self.options.run_id, started_at=datetime.now(UTC).isoformat(),
-                       target=self.redactor.text(self.config.describe()), target_kind=self.config.kind,
-                       profile=self.options.profile, tool_version=__version__,
-                       clause_files=tuple(sorted({Path(c.file).name for c in clauses if c.file})))
-
-    def close(self) -> None:
+    def close(self, clauses: list[Clause] | None = None) -> None:
         if self.sandbox is not None:
             try:
                 with self._use("_close"):
@@ -109,6 +81,9 @@ class Runner:
                 pass  # the manifest keeps what is left; `b24-conformance cleanup` removes it
             self.sandbox = None
         self.client.close()
+        if self.cassettes and self.options.record and clauses is not None:
+            write_sidecar(self.options.cassettes, self.config, profile=self.options.profile,
+                          clause_ids=[c.id for c in clauses], run_id=self.options.run_id)
 
     def _sandbox(self) -> Sandbox:
         if self._sandbox_error:
@@ -124,9 +99,11 @@ class Runner:
         return self.sandbox
 
     # -- one clause -----------------------------------------------------------------------------
-    def skip_reason(self, clause: Clause) -> str | None:
+    def unavailable(self, clause: Clause) -> str | None:
+        """Which precondition of the clause this target cannot provide, or None."""
         when = clause.when
         cred = self.config.credential(when.role)  # derived roles (bogus-webhook, anonymous, burst) too
+        option = self.options.option_prefix
         if cred is None:
             return f"the target provides no credential for role {when.role!r}"
         if when.transport == "plain-http" and not self.config.plain_http_base:
@@ -135,42 +112,46 @@ class Runner:
         if when.transport in ("oauth-body", "oauth-query") and cred.kind == "webhook":
             return f"role {when.role!r} is a webhook; the clause needs an OAuth token"
         if clause.live == "opt-in" and self.config.kind == "live" and not self.options.allow_burst:
-            return "the rate-limit probe floods the portal; pass --allow-burst to run it on a live portal"
+            return f"the rate-limit probe floods the portal; pass {option}allow-burst to run it on a live portal"
         if clause.given and not self.writes:
-            return "needs documents of its own; pass --allow-writes to let the suite write to this portal"
+            return f"needs documents of its own; pass {option}allow-writes to let the suite write to this portal"
         if clause.given and self.sandbox is not None:
             return self.sandbox.missing_for(clause)
         return None
 
-    def run_clause(self, clause: Clause) -> Verdict:
+    def observe(self, clause: Clause) -> Observation:
+        """Everything seen for one clause, with secrets redacted."""
         started = time.perf_counter()
         mark = self.client.request_count
-        reason = self.skip_reason(clause)
+
+        def seen(**facts: Any) -> Observation:
+            return Observation(clause_id=clause.id, exchanges=tuple(self.client.exchanges[mark:]),
+                               duration_s=time.perf_counter() - started, **facts)
+
+        reason = self.unavailable(clause)
         if reason is None and clause.given:
             try:
                 reason = self._sandbox().missing_for(clause)
             except TargetError as exc:
-                return self._verdict(clause, Outcome.ERROR, exc.message, mark, started)
+                return seen(fault=self.redactor.text(exc.message))
         if reason:
-            return self._verdict(clause, Outcome.SKIP, reason, mark, started)
+            return seen(unavailable=self.redactor.text(reason))
         world: World | None = None
+        after: dict[str, Any] = {}
         try:
             with self._use(clause.id):
                 try:
                     world = self._sandbox().prepare(clause) if clause.given else World(clause_id=clause.id)
                     sent = self._perform(clause, world)
-                    after = (self._after(clause, world)
-                             if (clause.then.after_status or clause.then.after_balances) else {})
+                    if clause.then.after_status or clause.then.after_balances:
+                        after = self._sandbox().observe(world, clause, then_clean_up=True)
                 finally:
                     self._cleanup(world, clause)
         except TargetError as exc:
-            return self._verdict(clause, Outcome.ERROR, exc.message, mark, started)
-        observation = Observation(
-            clause_id=clause.id, responses=tuple(s.response for s in sent), after=after,
-            exchanges=tuple(self.client.exchanges[mark:]), reproduction=sent[0].curl,
-        )
-        verdict = grade(clause, observation, self.profiles, self.options.profile, world.resolve)
-        return _with_duration(verdict, time.perf_counter() - started)
+            return seen(fault=self.redactor.text(exc.message))
+        return seen(replies=tuple(s.reply for s in sent), statuses=after.get("status", {}),
+                    balances=_readings(clause, world, after.get("balances")), references=world.references(),
+                    reproduction=sent[0].curl)
 
     def _cleanup(self, world: World | None, clause: Clause) -> None:
         if world is not None and world.documents and self.sandbox is not None:
@@ -184,7 +165,7 @@ class Runner:
         cred = self.config.credential(when.role)
         assert cred is not None
         params = world.resolve(dict(when.params))
-        retry = not (clause.message_keys() & {"system.query-limit", "system.operation-time-limit"})
+        retry = not (clause.message_keys() & RATE_LIMIT_KEYS)
         if when.batch:
             commands = {c.key: (c.method, world.resolve(dict(c.params))) for c in when.batch}
             return [self.client.batch(cred, commands, halt=when.halt)]
@@ -223,38 +204,24 @@ class Runner:
         for _ in range(self.config.rate.threshold + extra):
             last = self.client.call(cred, method, params, transport=transport, retry=False,
                                     local_address=self.config.source_address, pace=False)
-            body = last.response.body
-            if last.response.status == 503 or (isinstance(body, dict) and body.get("error") == "QUERY_LIMIT_EXCEEDED"):
+            if last.reply.status == 503 or last.reply.error_code == "QUERY_LIMIT_EXCEEDED":
                 return last
         assert last is not None
         return last
 
-    def _after(self, clause: Clause, world: World) -> dict[str, Any]:
-        sandbox = self._sandbox()
-        seen = sandbox.observe(world, clause, then_clean_up=True)
-        now = seen.get("balances", {})
-        balances = {}
-        for label in clause.then.after_balances:
-            state = world.documents[label]
-            delta = sandbox.movement(clause, label)
-            amounts, reverted, unchanged, applied = {}, True, True, True
-            for pair in delta:
-                pre, ready, cur = state.pre_conduct.get(pair, 0.0), world.ready.get(pair, 0.0), now.get(pair, 0.0)
-                amounts[f"{pair[0]}@store{pair[1]}"] = {"before_conduct": pre, "before_call": ready, "now": cur}
-                reverted &= abs(cur - pre) < EPS
-                unchanged &= abs(cur - ready) < EPS
-                applied &= abs(cur - (pre + delta.get(pair, 0.0))) < EPS
-            balances[label] = {"reverted": reverted, "unchanged": unchanged, "applied": applied, "amounts": amounts}
-        return {"status": seen.get("status", {}), "balances": balances}
 
-    def _verdict(self, clause: Clause, outcome: Outcome, reason: str, mark: int, started: float) -> Verdict:
-        return Verdict(
-            clause_id=clause.id, level=clause.level, title=clause.title, outcome=outcome,
-            profile=self.options.profile, citation=clause.citation, reason=self.redactor.text(reason),
-            exchanges=tuple(e.to_dict() for e in self.client.exchanges[mark:]),
-            duration_s=time.perf_counter() - started,
-        )
-
-
-def _with_duration(verdict: Verdict, seconds: float) -> Verdict:
-    return replace(verdict, duration_s=seconds)
+def _readings(clause: Clause, world: World, now: dict[tuple[str, str], float] | None) -> tuple[BalanceReading, ...]:
+    """The amounts around each document of the clause, beside the movement its items imply."""
+    if now is None:
+        return ()
+    readings = []
+    for doc in clause.given:
+        state = world.documents.get(doc.label)
+        if state is None or doc.status == "deleted":
+            continue
+        for (product, store), moved in doc.movement().items():
+            pair = (product, store)
+            readings.append(BalanceReading(document=doc.label, product=product, store=store, moved=moved,
+                                           before_conduct=state.pre_conduct.get(pair, 0.0),
+                                           before_call=world.ready.get(pair, 0.0), after=now.get(pair, 0.0)))
+    return tuple(readings)

@@ -7,8 +7,7 @@
     │   └── UnknownProfileKey
     └── TargetError             the portal could not be reached or used; a verdict becomes ERROR
         ├── TargetConfigInvalid
-        ├── TargetUnreachable
-        └── RateLimited
+        └── TargetUnreachable
 
 Each error renders its own message and an optional hint. None of them carries a secret: messages
 are built from redacted URLs only.
@@ -62,6 +61,3 @@ class TargetConfigInvalid(TargetError):
 class TargetUnreachable(TargetError):
     pass
 
-
-class RateLimited(TargetError):
-    pass

@@ -1,25 +1,239 @@
-"""Grading: a clause's expectations, one profile at a time, against an observation.
+"""Grading, the only judge: a clause's `then` against a raw observation, one profile at a time.
 
-Pure functions only: no I/O, no knowledge of the target. `grade` checks every field under the
-selected profile; when that fails it tries each other known profile, and a full match there makes
-the verdict NON-STRICT rather than FAIL (Autobahn's grading).
+`judge` turns an Observation into a Verdict, and is the one place a Verdict is built:
+- a precondition the target cannot provide (`Observation.unavailable`) is SKIP;
+- an infrastructure fault (`Observation.fault`) is ERROR: it says nothing about conformance;
+- otherwise every `then` key of the clause is checked by its function in `CHECKS` under the
+  selected profile. All match: PASS. Otherwise, when every field matches another known profile
+  (for example the newer docs' wording), NON-STRICT naming it (Autobahn's grading); else FAIL.
+
+Each check is small and pure: it reads the clause's expectation and the observation and returns
+the fields it checked, expected against observed. Balance arithmetic is `balance_modes`, fed the
+real amounts the engine read. Nothing here does I/O or knows which target produced the facts.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .contract.clause import MISSING, Clause, Expect
+from .contract.clause import MISSING, Clause, Expect, MessageRef, Then
 from .contract.profile import Profile
 from .contract.schemas import validate as validate_schema
-from .observation import Observation, Response
-from .verdict import FieldResult, Outcome, Verdict
+from .observation import BalanceReading, Observation, Reply
+from .verdict import FieldResult, Outcome, Verdict, show_value
 
-Resolve = Callable[[Any], Any]
+EPS = 1e-9
+BALANCE_MODES = ("reverted", "unchanged", "applied")
 
 
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a check needs besides the clause and the observation: the profile, and the references."""
+
+    profile: Profile
+    references: Mapping[str, Any]
+
+    def resolve(self, value: Any) -> Any:
+        return self.references.get(value, value) if isinstance(value, str) else value
+
+
+Check = Callable[[Then, Observation, Context], list[FieldResult]]
+
+
+# -- the verdict -----------------------------------------------------------------------------------
+def judge(clause: Clause, observation: Observation, profiles: Mapping[str, Profile], selected: str) -> Verdict:
+    """The verdict on one clause, from what was observed for it."""
+    if observation.unavailable:
+        return _verdict(clause, observation, selected, Outcome.SKIP, reason=observation.unavailable)
+    if observation.fault:
+        return _verdict(clause, observation, selected, Outcome.ERROR, reason=observation.fault)
+    fields = check_fields(clause, observation, profiles[selected])
+    mismatch = next((f for f in fields if not f.ok), None)
+    if mismatch is None:
+        return _verdict(clause, observation, selected, Outcome.PASS, fields=fields)
+    why = mismatch_reason(mismatch)
+    for name, profile in profiles.items():
+        if name != selected and all(f.ok for f in check_fields(clause, observation, profile)):
+            return _verdict(clause, observation, selected, Outcome.NON_STRICT, fields=fields, matched=name,
+                            reason=f"matches profile {name}, not {selected} ({why})")
+    return _verdict(clause, observation, selected, Outcome.FAIL, fields=fields, reason=why)
+
+
+def mismatch_reason(mismatch: FieldResult) -> str:
+    """The one-line reason of a FAIL: the first field that did not match."""
+    return f"{mismatch.field}: expected {show_value(mismatch.expected)}, got {show_value(mismatch.observed)}"
+
+
+def check_fields(clause: Clause, observation: Observation, profile: Profile) -> list[FieldResult]:
+    """Every field the clause's `then` asks about, under one profile, in `CHECKS` order."""
+    ctx = Context(profile, observation.references)
+    keys = set(clause.then.checked_keys())
+    return [f for key, check in CHECKS.items() if key in keys for f in check(clause.then, observation, ctx)]
+
+
+def _verdict(clause: Clause, observation: Observation, selected: str, outcome: Outcome, *,
+             fields: Sequence[FieldResult] = (), reason: str = "", matched: str | None = None) -> Verdict:
+    return Verdict(
+        clause_id=clause.id, level=clause.level, title=clause.title, outcome=outcome, profile=selected,
+        citation=clause.citation, fields=tuple(fields), reason=reason, matched_profile=matched,
+        reproduction=observation.reproduction, exchanges=observation.exchanges,
+        duration_s=observation.duration_s,
+    )
+
+
+# -- one reply -------------------------------------------------------------------------------------
+def expected_message(ref: MessageRef, ctx: Context) -> tuple[int, str, str]:
+    """(HTTP status, error code, error_description) a message key stands for under the profile."""
+    params = {k: ctx.resolve(v) for k, v in ref.params.items()}
+    http, error, text = ctx.profile.render(ref.key, **params)
+    return http, str(error), text
+
+
+def reply_http(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:
+    want = expect.http if expect.http is not None else expected_message(expect.message, ctx)[0]  # type: ignore[arg-type]
+    return [_field(prefix + "http", want, reply.status, want == reply.status)]
+
+
+def reply_message(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:
+    _, error, text = expected_message(expect.message, ctx)  # type: ignore[arg-type]
+    body = reply.body if isinstance(reply.body, dict) else {}
+    code = str(body["error"]) if "error" in body else MISSING
+    description = body.get("error_description", MISSING)
+    return [_field(prefix + "error", error, code, code == error),
+            _field(prefix + "error_description", text, description, description == text)]
+
+
+def reply_result(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:
+    observed = reply.body.get("result", MISSING) if isinstance(reply.body, dict) else MISSING
+    return [_field(prefix + "result", expect.result, observed, same_json(expect.result, observed))]
+
+
+def reply_schema(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:
+    errors = validate_schema(expect.schema, reply.body) if reply.body is not None else ["body is not JSON"]
+    observed = "valid" if not errors else "; ".join(errors[:3])
+    return [_field(prefix + f"schema:{expect.schema}", "valid", observed, not errors)]
+
+
+REPLY_CHECKS: dict[str, Callable[..., list[FieldResult]]] = {
+    "http": reply_http, "message": reply_message, "result": reply_result, "schema": reply_schema,
+}
+
+
+def check_reply(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:
+    """Every key of one expectation against one reply."""
+    return [f for key in expect.checked_keys() for f in REPLY_CHECKS[key](expect, reply, ctx, prefix)]
+
+
+def _single(key: str) -> Check:
+    def check(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+        return REPLY_CHECKS[key](then.expect, observation.reply, ctx)
+    check.__name__ = f"check_{key}"
+    return check
+
+
+# -- several replies, batch, after-state -----------------------------------------------------------
+def check_responses(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """Concurrency clauses: each expectation met by a different reply, in any order."""
+    replies = observation.replies
+    if len(then.responses) != len(replies):
+        return [_field("responses", len(then.responses), len(replies), False)]
+    best: list[FieldResult] = []
+    for order in itertools.permutations(range(len(replies))):
+        results = [f for n, (expect, idx) in enumerate(zip(then.responses, order))
+                   for f in check_reply(expect, replies[idx], ctx, f"responses[{n}].")]
+        if all(r.ok for r in results):
+            return results
+        if not best or sum(r.ok for r in results) > sum(r.ok for r in best):
+            best = results
+    return best
+
+
+def check_batch(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """`result` per key, `result_error` per key (code and text from the profile), and keys not run."""
+    body = observation.reply.body
+    inner = body.get("result") if isinstance(body, dict) else None
+    inner = inner if isinstance(inner, dict) else {}
+    results_map = inner.get("result") if isinstance(inner.get("result"), dict) else {}
+    errors_map = inner.get("result_error") if isinstance(inner.get("result_error"), dict) else {}
+    fields = []
+    for key, want in then.batch_result.items():
+        observed = results_map.get(key, MISSING)
+        fields.append(_field(f"batch.result.{key}", want, observed, same_json(want, observed)))
+    for key, ref in then.batch_errors.items():
+        got = errors_map.get(key)
+        got = got if isinstance(got, dict) else {}
+        _, error, text = expected_message(ref, ctx)
+        code = str(got["error"]) if "error" in got else MISSING
+        description = got.get("error_description", MISSING)
+        fields.append(_field(f"batch.result_error.{key}.error", error, code, code == error))
+        fields.append(_field(f"batch.result_error.{key}.error_description", text, description,
+                             description == text))
+    for key in then.batch_absent:
+        present = key in results_map or key in errors_map
+        fields.append(_field(f"batch.{key}", "absent (not run)", "present" if present else "absent (not run)",
+                             not present))
+    return fields
+
+
+def check_after_status(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    fields = []
+    for label, want in then.after_status.items():
+        got = observation.statuses.get(label, MISSING)
+        fields.append(_field(f"after.status.{label}", want, got, got == want))
+    return fields
+
+
+def check_after_balances(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    fields = []
+    for label, mode in then.after_balances.items():
+        readings = observation.readings(label)
+        ok = balances_are(mode, readings)
+        fields.append(_field(f"after.balances.{label}", mode, mode if ok else describe_balances(readings), ok))
+    return fields
+
+
+CHECKS: dict[str, Check] = {
+    "http": _single("http"),
+    "message": _single("message"),
+    "result": _single("result"),
+    "schema": _single("schema"),
+    "responses": check_responses,
+    "batch": check_batch,
+    "after.status": check_after_status,
+    "after.balances": check_after_balances,
+}
+
+
+# -- balance arithmetic ----------------------------------------------------------------------------
+def balance_modes(reading: BalanceReading) -> tuple[str, ...]:
+    """Which of reverted / unchanged / applied one reading is, within float tolerance.
+
+    reverted: back to the amount before the document was conducted; unchanged: the amount just
+    before the call; applied: the amount before conduct plus the document's movement.
+    """
+    targets = {"reverted": reading.before_conduct, "unchanged": reading.before_call,
+               "applied": reading.before_conduct + reading.moved}
+    return tuple(mode for mode in BALANCE_MODES if abs(reading.after - targets[mode]) < EPS)
+
+
+def balances_are(mode: str, readings: Iterable[BalanceReading]) -> bool:
+    """Every reading of a document is in `mode`."""
+    return all(mode in balance_modes(r) for r in readings)
+
+
+def describe_balances(readings: Sequence[BalanceReading]) -> dict[str, Any]:
+    """The observed value of a balance mismatch: the modes every reading shares, and the amounts."""
+    shared = [m for m in BALANCE_MODES if balances_are(m, readings)]
+    amounts = {f"{r.product}@{r.store}": {"before_conduct": r.before_conduct, "before_call": r.before_call,
+                                          "now": r.after, "moved": r.moved} for r in readings}
+    return {"matches": shared or ["none"], "amounts": amounts}
+
+
+# -- helpers ---------------------------------------------------------------------------------------
 def same_json(a: Any, b: Any) -> bool:
     """JSON equality that tells true from 1 and 1 from 1.0 only where JSON does (bools apart)."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -31,153 +245,16 @@ def same_json(a: Any, b: Any) -> bool:
     return a == b
 
 
-def check_fields(clause: Clause, observation: Observation, profile: Profile, resolve: Resolve) -> list[FieldResult]:
-    """Every field the clause asks about, under one profile."""
-    then = clause.then
-    fields: list[FieldResult] = []
-    if then.responses:
-        fields += _check_multiset(then.responses, observation.responses, profile, resolve)
-    else:
-        fields += _check_response("", then.expect, observation.response, profile, resolve)
-    if then.batch_result or then.batch_errors or then.batch_absent:
-        fields += _check_batch(clause, observation.response, profile, resolve)
-    fields += _check_after(clause, observation.after)
-    return fields
-
-
-def grade(clause: Clause, observation: Observation, profiles: Mapping[str, Profile], selected: str,
-          resolve: Resolve = lambda v: v) -> Verdict:
-    """PASS, NON-STRICT or FAIL for an observation that was actually made."""
-    fields = check_fields(clause, observation, profiles[selected], resolve)
-    outcome, matched, reason = Outcome.PASS, None, ""
-    if not all(f.ok for f in fields):
-        outcome = Outcome.FAIL
-        first = next(f for f in fields if not f.ok)
-        reason = f"{first.field}: expected {_short(first.expected)}, got {_short(first.observed)}"
-        for name, profile in profiles.items():
-            if name != selected and all(f.ok for f in check_fields(clause, observation, profile, resolve)):
-                outcome, matched = Outcome.NON_STRICT, name
-                reason = f"matches profile {name}, not {selected} ({reason})"
-                break
-    return Verdict(
-        clause_id=clause.id, level=clause.level, title=clause.title, outcome=outcome, profile=selected,
-        citation=clause.citation, fields=tuple(fields), reason=reason, matched_profile=matched,
-        reproduction=observation.reproduction, exchanges=tuple(e.to_dict() for e in observation.exchanges),
-    )
-
-
-def expected_of(expect: Expect, profile: Profile, resolve: Resolve) -> dict[str, Any]:
-    """The concrete values one Expect stands for under `profile`."""
-    out: dict[str, Any] = {}
-    if expect.message:
-        params = {k: resolve(v) for k, v in expect.message.params.items()}
-        http, error, text = profile.render(expect.message.key, **params)
-        out.update(http=http, error=str(error), error_description=text)
-    if expect.http is not None:
-        out["http"] = expect.http
-    if expect.result is not MISSING:
-        out["result"] = expect.result
-    if expect.schema:
-        out["schema"] = expect.schema
-    return out
-
-
-def _check_response(prefix: str, expect: Expect, response: Response, profile: Profile,
-                    resolve: Resolve) -> list[FieldResult]:
-    want = expected_of(expect, profile, resolve)
-    body = response.body if isinstance(response.body, dict) else {}
-    results = []
-    if "http" in want:
-        results.append(_field(prefix + "http", want["http"], response.status, want["http"] == response.status))
-    if "error" in want:
-        observed = str(body["error"]) if "error" in body else MISSING
-        results.append(_field(prefix + "error", want["error"], observed, observed == want["error"]))
-    if "error_description" in want:
-        observed = body.get("error_description", MISSING)
-        results.append(_field(prefix + "error_description", want["error_description"], observed,
-                              observed == want["error_description"]))
-    if "result" in want:
-        observed = body.get("result", MISSING) if response.body is not None else MISSING
-        results.append(_field(prefix + "result", want["result"], observed, same_json(want["result"], observed)))
-    if "schema" in want:
-        errors = validate_schema(want["schema"], response.body) if response.body is not None else ["body is not JSON"]
-        observed = "valid" if not errors else "; ".join(errors[:3])
-        results.append(_field(prefix + f"schema:{want['schema']}", "valid", observed, not errors))
-    return results
-
-
-def _check_multiset(expects: Sequence[Expect], responses: Sequence[Response], profile: Profile,
-                    resolve: Resolve) -> list[FieldResult]:
-    if len(expects) != len(responses):
-        return [_field("responses", len(expects), len(responses), False)]
-    best: list[FieldResult] | None = None
-    for order in itertools.permutations(range(len(responses))):
-        results = []
-        for n, (expect, idx) in enumerate(zip(expects, order)):
-            results += _check_response(f"responses[{n}].", expect, responses[idx], profile, resolve)
-        if all(r.ok for r in results):
-            return results
-        if best is None or sum(r.ok for r in results) > sum(r.ok for r in best):
-            best = results
-    return best or []
-
-
-def _check_batch(clause: Clause, response: Response, profile: Profile, resolve: Resolve) -> list[FieldResult]:
-    then = clause.then
-    inner = response.body.get("result") if isinstance(response.body, dict) else None
-    inner = inner if isinstance(inner, dict) else {}
-    results_map = inner.get("result") if isinstance(inner.get("result"), dict) else {}
-    errors_map = inner.get("result_error") if isinstance(inner.get("result_error"), dict) else {}
-    fields = []
-    for key, want in then.batch_result.items():
-        observed = results_map.get(key, MISSING)
-        fields.append(_field(f"batch.result.{key}", want, observed, same_json(want, observed)))
-    for key, ref in then.batch_errors.items():
-        got = errors_map.get(key)
-        got = got if isinstance(got, dict) else {}
-        want = expected_of(Expect(message=ref), profile, resolve)
-        err = str(got["error"]) if "error" in got else MISSING
-        desc = got.get("error_description", MISSING)
-        fields.append(_field(f"batch.result_error.{key}.error", want["error"], err, err == want["error"]))
-        fields.append(_field(f"batch.result_error.{key}.error_description", want["error_description"], desc,
-                             desc == want["error_description"]))
-    for key in then.batch_absent:
-        present = key in results_map or key in errors_map
-        fields.append(_field(f"batch.{key}", "absent (not run)", "present" if present else "absent (not run)",
-                             not present))
-    return fields
-
-
-def _check_after(clause: Clause, after: Mapping[str, Any]) -> list[FieldResult]:
-    fields = []
-    status = after.get("status", {})
-    for label, want in clause.then.after_status.items():
-        got = status.get(label, MISSING)
-        fields.append(_field(f"after.status.{label}", want, got, got == want))
-    balances = after.get("balances", {})
-    for label, mode in clause.then.after_balances.items():
-        seen = balances.get(label) or {}
-        ok = bool(seen.get(mode))
-        observed = mode if ok else _describe_balances(seen)
-        fields.append(_field(f"after.balances.{label}", mode, observed, ok))
-    return fields
-
-
-def _describe_balances(seen: Mapping[str, Any]) -> Any:
-    modes = [m for m in ("reverted", "unchanged", "applied") if seen.get(m)]
-    return {"matches": modes or ["none"], "amounts": seen.get("amounts", {})}
-
-
 def _field(name: str, expected: Any, observed: Any, ok: bool) -> FieldResult:
     return FieldResult(field=name, expected=_plain(expected), observed=_plain(observed), ok=bool(ok))
 
 
 def _plain(value: Any) -> Any:
-    return "<missing>" if value is MISSING else value
-
-
-def _short(value: Any, limit: int = 90) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
+    """MISSING as a readable marker; anything else as JSON would carry it."""
+    if value is MISSING:
+        return "<missing>"
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value

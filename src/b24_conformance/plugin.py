@@ -2,20 +2,20 @@
 
 A test module opts in by naming its clause file (`CLAUSE_FILE = "catalog.document.cancel.yaml"`)
 and asking for the `clause` and `b24_runner` fixtures. By default the run targets the embedded
-reference portal, started once per session on loopback; `--b24-webhook` or `--b24-target` point it
-at a live portal. SKIP becomes pytest's skip with the reason, ERROR an error, FAIL a failure that
+reference portal, started once per session on loopback; `--b24-webhook`, `--b24-oauth-token`,
+`--b24-target` or `--b24-cassettes` choose another target through the resolver the CLI uses. SKIP becomes pytest's skip with the reason, ERROR an error, FAIL a failure that
 prints expected vs observed, NON-STRICT a pass with a warning.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
 import pytest
 
 RUNNER_KEY = pytest.StashKey["object"]()
+STREAM_KEY = pytest.StashKey["object"]()
 VERDICTS_KEY = pytest.StashKey[list]()
 
 
@@ -29,15 +29,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--b24-portal-profile", default=None, help="profile the embedded portal speaks (default: same)")
     group.addoption("--b24-mutant", action="append", default=[], help="switch on a deviation in the embedded portal")
     group.addoption("--b24-webhook", default=None, help="run against a live portal's webhook URL (or env B24_WEBHOOK)")
+    group.addoption("--b24-oauth-token", default=None, help="an OAuth access token (or env B24_OAUTH_TOKEN)")
+    group.addoption("--b24-oauth-endpoint", default=None, help="https://<portal>/rest/ for --b24-oauth-token alone")
     group.addoption("--b24-target", default=None, help="a target config YAML (see suites/targets/)")
+    group.addoption("--b24-cassettes", default=None, help="replay a recording from this folder, no portal at all")
     group.addoption("--b24-allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
     group.addoption("--b24-allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
-    group.addoption("--b24-reports", default=None, help="also write junit.xml, report.json, report.html here")
+    group.addoption("--b24-reports", default=None, help="also write the report stream and its views here")
     group.addoption("--run-slow", action="store_true", help="run tests marked slow (long sweeps)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clause(id): a test generated from a contract clause")
     config.stash[VERDICTS_KEY] = []
 
 
@@ -67,41 +69,56 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def b24_runner(request: pytest.FixtureRequest):
     """The session's Runner, against the embedded reference portal unless told otherwise."""
     from contextlib import ExitStack
+    from dataclasses import replace
 
-    from .engine import Runner, RunOptions
-    from .target.config import load_target_config, single_webhook_target
-    from .target.reference import reference_settings, reference_target
+    from .runner import Runner, RunOptions
+    from .target.resolve import TargetChoice, resolve_target
 
     opt = request.config.getoption
-    stack = ExitStack()
-    webhook = opt("--b24-webhook") or os.environ.get("B24_WEBHOOK")
-    if opt("--b24-target"):
-        config = load_target_config(Path(opt("--b24-target")))
-    elif webhook:
-        config = single_webhook_target(webhook, oauth_token=os.environ.get("B24_OAUTH_TOKEN"))
-    else:
-        settings = reference_settings(opt("--b24-portal-profile") or opt("--b24-profile"),
-                                      mutants=tuple(opt("--b24-mutant")))
-        config = stack.enter_context(reference_target(settings))
-    runner = Runner(config, RunOptions(profile=opt("--b24-profile"), allow_writes=opt("--b24-allow-writes"),
-                                       allow_burst=opt("--b24-allow-burst")))
-    request.config.stash[RUNNER_KEY] = runner
-    yield runner
-    runner.close()
-    stack.close()
+    choice = TargetChoice(
+        webhook=opt("--b24-webhook"), oauth_token=opt("--b24-oauth-token"),
+        oauth_endpoint=opt("--b24-oauth-endpoint"), target_file=opt("--b24-target"),
+        cassettes=opt("--b24-cassettes"), portal_profile=opt("--b24-portal-profile") or opt("--b24-profile"),
+        mutants=tuple(opt("--b24-mutant")), option_prefix="--b24-",
+    )
+    options = RunOptions(profile=opt("--b24-profile"), allow_writes=opt("--b24-allow-writes"),
+                         allow_burst=opt("--b24-allow-burst"), option_prefix="--b24-")
+    if choice.cassettes:
+        from .target.cassette import read_sidecar
+        options = replace(options, cassettes=Path(choice.cassettes), run_id=read_sidecar(Path(choice.cassettes))["run_id"])
+    with ExitStack() as stack:
+        runner = Runner(resolve_target(choice, stack), options)
+        stack.callback(runner.close)
+        request.config.stash[RUNNER_KEY] = runner
+        directory = opt("--b24-reports")
+        if directory:
+            from .report.stream import ReportStream
+            stream = ReportStream(Path(directory), secrets=runner.redactor.secrets)
+            stream.start(runner.run_info(_session_clauses(request.session)))
+            request.config.stash[STREAM_KEY] = stream
+        yield runner
+
+
+def _session_clauses(session: pytest.Session) -> list:
+    return [item.callspec.params["clause"] for item in session.items
+            if hasattr(item, "callspec") and "clause" in item.callspec.params]
 
 
 @pytest.fixture
 def b24_verdict(request: pytest.FixtureRequest, b24_runner, clause):
-    """Run the clause and hand back its Verdict (already recorded for the session's reports)."""
+    """Run the clause and hand back its Verdict (already written to the session's report stream)."""
     verdict = b24_runner.run_clause(clause)
-    request.config.stash[VERDICTS_KEY].append(verdict)
+    verdicts = request.config.stash[VERDICTS_KEY]
+    verdicts.append(verdict)
+    stream = request.config.stash.get(STREAM_KEY, None)
+    if stream is not None:
+        stream.verdict(verdict, len(verdicts), len(_session_clauses(request.session)))
     return verdict
 
 
 def assert_verdict(verdict) -> None:
     """Turn a Verdict into pytest's vocabulary."""
-    from .verdict import Outcome
+    from .verdict import Outcome, show_value
 
     if verdict.outcome is Outcome.SKIP:
         pytest.skip(verdict.reason)
@@ -115,22 +132,21 @@ def assert_verdict(verdict) -> None:
                  f"  cited: {verdict.citation.page}@{verdict.citation.revision}: {verdict.citation.quote!r}"]
         for f in verdict.fields:
             mark = "ok  " if f.ok else "DIFF"
-            lines.append(f"  {mark} {f.field}: expected {f.expected!r}, observed {f.observed!r}")
+            lines.append(f"  {mark} {f.field}: expected {show_value(f.expected)}, observed {show_value(f.observed)}")
         lines.append(f"  reproduce: {verdict.reproduction}")
         pytest.fail("\n".join(lines), pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    directory = session.config.getoption("--b24-reports", None)
-    verdicts = session.config.stash.get(VERDICTS_KEY, [])
+    stream = session.config.stash.get(STREAM_KEY, None)
     runner = session.config.stash.get(RUNNER_KEY, None)
-    if not directory or not verdicts or runner is None:
+    if stream is None or runner is None:
         return
     from .report import write_reports
+    from .report.stream import read_stream
     from .verdict import RunResult
 
-    clauses = [item.callspec.params["clause"] for item in session.items
-               if hasattr(item, "callspec") and "clause" in item.callspec.params]
-    result = RunResult(info=runner.run_info(clauses), verdicts=tuple(verdicts),
-                       duration_s=sum(v.duration_s for v in verdicts), request_count=runner.client.request_count)
-    write_reports(result, Path(directory), secrets=runner.redactor.secrets)
+    verdicts = tuple(session.config.stash.get(VERDICTS_KEY, []))
+    stream.finish(RunResult(info=runner.run_info(_session_clauses(session)), verdicts=verdicts,
+                            duration_s=sum(v.duration_s for v in verdicts), request_count=runner.request_count))
+    write_reports(read_stream(stream.path), stream.path.parent, secrets=runner.redactor.secrets)

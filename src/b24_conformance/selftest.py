@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .contract.clause import Clause, load_clauses
-from .engine import Runner, RunOptions
 from .portal.mutants import MUTANTS, check_names
 from .portal.server import EmbeddedPortal
+from .runner import Runner, RunOptions
 from .target.reference import reference_settings, target_for
 from .verdict import Outcome
 

@@ -10,8 +10,17 @@ fault; it says nothing about the portal's conformance.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from .observation import Exchange
+
+
+def show_value(value: Any) -> str:
+    """A compact, unambiguous rendering of an expected or observed value (JSON where possible)."""
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
 class Outcome(str, enum.Enum):
@@ -20,11 +29,6 @@ class Outcome(str, enum.Enum):
     FAIL = "FAIL"
     SKIP = "SKIP"
     ERROR = "ERROR"
-
-    @property
-    def rank(self) -> int:
-        """Sort order for reports: the worst first."""
-        return {"ERROR": 0, "FAIL": 1, "NON-STRICT": 2, "SKIP": 3, "PASS": 4}[self.value]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,11 +39,9 @@ class FieldResult:
     expected: Any
     observed: Any
     ok: bool
-    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "expected": self.expected, "observed": self.observed,
-                "ok": self.ok, "note": self.note}
+        return {"field": self.field, "expected": self.expected, "observed": self.observed, "ok": self.ok}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,12 +67,16 @@ class Verdict:
     reason: str = ""  # why SKIP / ERROR, or which profile a NON-STRICT matched
     matched_profile: str | None = None
     reproduction: str = ""  # copy-paste curl, secrets redacted
-    exchanges: tuple[dict[str, Any], ...] = ()
+    exchanges: tuple[Exchange, ...] = ()
     duration_s: float = 0.0
 
     @property
     def gating_failure(self) -> bool:
         return self.level == "MUST" and self.outcome is Outcome.FAIL
+
+    @property
+    def mismatches(self) -> tuple[FieldResult, ...]:
+        return tuple(f for f in self.fields if not f.ok)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,9 +90,20 @@ class Verdict:
             "citation": self.citation.to_dict(),
             "fields": [f.to_dict() for f in self.fields],
             "reproduction": self.reproduction,
-            "exchanges": list(self.exchanges),
+            "exchanges": [e.to_dict() for e in self.exchanges],
             "duration_s": round(self.duration_s, 4),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        """The inverse of `to_dict`, for input already checked against schemas/report.schema.json."""
+        return cls(
+            clause_id=data["clause_id"], level=data["level"], title=data["title"],
+            outcome=Outcome(data["outcome"]), profile=data["profile"], citation=Citation(**data["citation"]),
+            fields=tuple(FieldResult(**f) for f in data["fields"]), reason=data["reason"],
+            matched_profile=data["matched_profile"], reproduction=data["reproduction"],
+            exchanges=tuple(Exchange.from_dict(e) for e in data["exchanges"]), duration_s=data["duration_s"],
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,14 +123,21 @@ class RunInfo:
                 "target_kind": self.target_kind, "profile": self.profile,
                 "tool_version": self.tool_version, "clause_files": list(self.clause_files)}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:
+        return cls(**{**data, "clause_files": tuple(data["clause_files"])})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunResult:
+    """A run: its header, its verdicts in clause order, and what the footer adds. `complete` is False
+    for a run that was interrupted: its report stream has no footer."""
+
     info: RunInfo
     verdicts: tuple[Verdict, ...]
     duration_s: float
     request_count: int
-    extra: dict[str, Any] = field(default_factory=dict)
+    complete: bool = True
 
     def counts(self) -> dict[str, int]:
         counts = {o.value: 0 for o in Outcome}
@@ -123,9 +147,10 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 clean; 1 a MUST clause failed; 3 infrastructure errors and no MUST failure."""
+        """0 clean; 1 a MUST clause failed; 3 no MUST failure, but some clause could not be judged
+        (an infrastructure error, or a run that never finished)."""
         if any(v.gating_failure for v in self.verdicts):
             return 1
-        if any(v.outcome is Outcome.ERROR for v in self.verdicts):
+        if not self.complete or any(v.outcome is Outcome.ERROR for v in self.verdicts):
             return 3
         return 0

@@ -6,9 +6,9 @@ import pytest
 
 from b24_conformance.contract.clause import load_clauses
 from b24_conformance.contract.profile import load_all_profiles
-from b24_conformance.engine import Runner, RunOptions
 from b24_conformance.portal.server import EmbeddedPortal
 from b24_conformance.report import write_reports
+from b24_conformance.runner import Runner, RunOptions
 from b24_conformance.target.config import single_webhook_target
 from b24_conformance.target.reference import reference_settings, target_for
 from b24_conformance.verdict import Outcome

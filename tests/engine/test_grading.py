@@ -1,27 +1,88 @@
-"""Grading is pure: PASS, NON-STRICT and FAIL from an observation and the profiles."""
+"""Grading is pure: hand-built raw observations in, verdicts out, with no portal anywhere."""
 
+import json
+
+import pytest
+
+from b24_conformance import paths
 from b24_conformance.contract.clause import load_clauses
 from b24_conformance.contract.profile import load_all_profiles
-from b24_conformance.grading import grade, same_json
-from b24_conformance.observation import Observation, Response
+from b24_conformance.grading import (
+    CHECKS,
+    balance_modes,
+    balances_are,
+    describe_balances,
+    judge,
+    same_json,
+)
+from b24_conformance.observation import BalanceReading, Exchange, Observation, Reply
 from b24_conformance.verdict import Outcome
 
 CLAUSES = {c.id: c for c in load_clauses()}
 PROFILES = load_all_profiles()
 TIME = {"start": 1, "finish": 1.5, "duration": 0.5, "processing": 0,
         "date_start": "2025-11-06T09:37:54+03:00", "date_finish": "2025-11-06T09:37:54+03:00"}
+OK = Reply(status=200, body={"result": True, "time": TIME})
 
 
-def observe(clause_id, status, body, after=None):
-    return Observation(clause_id=clause_id, responses=(Response(status=status, body=body, text=""),),
-                       after=after or {})
+def reading(document="doc", product="p1", store="main", *, moved, before_conduct, before_call, after):
+    return BalanceReading(document=document, product=product, store=store, moved=moved,
+                          before_conduct=before_conduct, before_call=before_call, after=after)
 
 
-def error_body(profile, key):
-    http, error, text = PROFILES[profile].render(key)
-    return http, {"error": error, "error_description": text}
+def reverted(document="doc", product="p1", store="main", moved=5.0):
+    """The amounts of a receipt of `moved` that was conducted on an empty warehouse, then cancelled."""
+    return reading(document, product, store, moved=moved, before_conduct=0.0, before_call=moved, after=0.0)
 
 
+def observe(clause_id, *replies, statuses=None, balances=(), references=None, **facts):
+    return Observation(clause_id=clause_id, replies=replies, statuses=statuses or {}, balances=tuple(balances),
+                       references=references or {}, **facts)
+
+
+def error_reply(profile, key, **params):
+    http, error, text = PROFILES[profile].render(key, **params)
+    return Reply(status=http, body={"error": error, "error_description": text})
+
+
+def grade(clause_id, observation, selected="seed", profiles=PROFILES):
+    return judge(CLAUSES[clause_id], observation, profiles, selected)
+
+
+# -- balance arithmetic, fed real numbers ----------------------------------------------------------
+def test_a_cancelled_receipt_is_reverted_and_nothing_else():
+    assert balance_modes(reverted(moved=5)) == ("reverted",)
+
+
+def test_an_untouched_conducted_receipt_is_unchanged_and_applied():
+    r = reading(moved=5, before_conduct=2, before_call=7, after=7)
+    assert balance_modes(r) == ("unchanged", "applied")
+
+
+def test_an_outflow_reverts_upwards():
+    r = reading(moved=-3, before_conduct=10, before_call=7, after=10)
+    assert balance_modes(r) == ("reverted",)
+
+
+def test_a_half_reverted_amount_is_no_mode():
+    assert balance_modes(reading(moved=4, before_conduct=0, before_call=4, after=2)) == ()
+
+
+def test_float_noise_is_tolerated_but_a_real_difference_is_not():
+    assert balance_modes(reading(moved=0.1, before_conduct=0.2, before_call=0.3, after=0.1 + 0.1)) == ("reverted",)
+    assert balance_modes(reading(moved=0.1, before_conduct=0.2, before_call=0.3, after=0.2001)) == ()
+
+
+def test_every_reading_of_a_document_must_be_in_the_mode():
+    readings = [reverted(product="p1"), reading(product="p2", moved=1, before_conduct=0, before_call=1, after=1)]
+    assert not balances_are("reverted", readings)
+    assert balances_are("reverted", readings[:1])
+    described = describe_balances(readings)
+    assert described["matches"] == ["none"]
+    assert described["amounts"]["p2@main"] == {"before_conduct": 0, "before_call": 1, "now": 1, "moved": 1}
+
+
+# -- one observation of each kind ------------------------------------------------------------------
 def test_json_equality_tells_booleans_from_numbers():
     assert same_json(True, True) and not same_json(True, 1) and not same_json(1, True)
     assert same_json({"a": [1, 2.0]}, {"a": [1, 2]})
@@ -29,63 +90,125 @@ def test_json_equality_tells_booleans_from_numbers():
 
 
 def test_documented_error_passes_under_its_own_profile():
-    clause = CLAUSES["cancel.missing-document.rejected"]
-    http, body = error_body("seed", "cancel.not-found")
-    assert grade(clause, observe(clause.id, http, body), PROFILES, "seed").outcome is Outcome.PASS
+    verdict = grade("cancel.missing-document.rejected",
+                    observe("cancel.missing-document.rejected", error_reply("seed", "cancel.not-found")))
+    assert verdict.outcome is Outcome.PASS and verdict.reason == ""
 
 
 def test_another_profiles_wording_is_non_strict_and_names_it():
-    clause = CLAUSES["cancel.missing-document.rejected"]
-    http, body = error_body("server-ru", "cancel.not-found")
-    verdict = grade(clause, observe(clause.id, http, body), PROFILES, "seed")
+    verdict = grade("cancel.missing-document.rejected",
+                    observe("cancel.missing-document.rejected", error_reply("server-ru", "cancel.not-found")))
     assert verdict.outcome is Outcome.NON_STRICT
     assert verdict.matched_profile in ("server-ru", "docs-ru")
+    assert verdict.reason.startswith(f"matches profile {verdict.matched_profile}, not seed (error_description:")
 
 
-def test_unknown_wording_fails_with_the_field_named():
-    clause = CLAUSES["cancel.missing-document.rejected"]
-    http, body = error_body("seed", "cancel.not-found")
-    body["error_description"] = "Something else entirely"
-    verdict = grade(clause, observe(clause.id, http, body), PROFILES, "seed")
+def test_unknown_wording_fails_with_the_field_named_in_json():
+    reply = error_reply("seed", "cancel.not-found")
+    reply.body["error_description"] = "Something else entirely"
+    verdict = grade("cancel.missing-document.rejected", observe("cancel.missing-document.rejected", reply))
     assert verdict.outcome is Outcome.FAIL
-    assert verdict.reason.startswith("error_description: expected")
-    assert [f.field for f in verdict.fields if not f.ok] == ["error_description"]
+    assert [f.field for f in verdict.mismatches] == ["error_description"]
+    assert verdict.reason == ('error_description: expected "Insufficient permissions to save the document", '
+                              'got "Something else entirely"')
 
 
-def test_the_right_text_with_the_wrong_status_fails():
-    clause = CLAUSES["cancel.missing-document.rejected"]
-    _, body = error_body("seed", "cancel.not-found")
-    verdict = grade(clause, observe(clause.id, 200, body), PROFILES, "seed")
+def test_the_right_text_with_the_wrong_status_fails_on_http():
+    reply = error_reply("seed", "cancel.not-found")
+    verdict = grade("cancel.missing-document.rejected",
+                    observe("cancel.missing-document.rejected", Reply(status=200, body=reply.body)))
     assert verdict.outcome is Outcome.FAIL and verdict.fields[0].field == "http"
+    assert verdict.reason == "http: expected 400, got 200"
 
 
 def test_result_true_must_be_a_real_boolean_with_a_time_block():
-    clause = CLAUSES["cancel.receipt.succeeds"]
-    after = {"status": {"doc": "C"}, "balances": {"doc": {"reverted": True}}}
-    good = grade(clause, observe(clause.id, 200, {"result": True, "time": TIME}, after), PROFILES, "seed")
-    assert good.outcome is Outcome.PASS
+    cid = "cancel.receipt.succeeds"
+    balances = [reverted("doc", "p1", "main", 5), reverted("doc", "p2", "second", 3)]
+    assert grade(cid, observe(cid, OK, statuses={"doc": "C"}, balances=balances)).outcome is Outcome.PASS
     for body in ({"result": "true", "time": TIME}, {"result": 1, "time": TIME}, {"result": True}):
-        assert grade(clause, observe(clause.id, 200, body, after), PROFILES, "seed").outcome is Outcome.FAIL
+        verdict = grade(cid, observe(cid, Reply(status=200, body=body), statuses={"doc": "C"}, balances=balances))
+        assert verdict.outcome is Outcome.FAIL, body
 
 
-def test_side_effects_are_checked():
-    clause = CLAUSES["cancel.receipt.succeeds"]
-    body = {"result": True, "time": TIME}
-    wrong_status = {"status": {"doc": "N"}, "balances": {"doc": {"reverted": True}}}
-    not_reverted = {"status": {"doc": "C"}, "balances": {"doc": {"reverted": False, "applied": True}}}
-    for after in (wrong_status, not_reverted):
-        verdict = grade(clause, observe(clause.id, 200, body, after), PROFILES, "seed")
-        assert verdict.outcome is Outcome.FAIL
+def test_statuses_read_back_are_checked():
+    cid = "cancel.receipt.succeeds"
+    balances = [reverted("doc", "p1", "main", 5), reverted("doc", "p2", "second", 3)]
+    for status, field in (("N", "after.status.doc"), (None, "after.status.doc")):
+        verdict = grade(cid, observe(cid, OK, statuses={"doc": status}, balances=balances))
+        assert verdict.outcome is Outcome.FAIL and verdict.mismatches[0].field == field
+    missing = grade(cid, observe(cid, OK, statuses={}, balances=balances))
+    assert missing.reason == 'after.status.doc: expected "C", got "<missing>"'
 
 
-def test_concurrent_responses_match_in_any_order():
-    clause = CLAUSES["cancel.concurrent.reverts-once"]
-    http, err = error_body("seed", "cancel.not-conducted")
-    after = {"status": {"doc": "C"}, "balances": {"doc": {"reverted": True}}}
-    for order in ([(200, {"result": True, "time": TIME}), (http, err)], [(http, err), (200, {"result": True, "time": TIME})]):
-        obs = Observation(clause_id=clause.id, after=after,
-                          responses=tuple(Response(status=s, body=b, text="") for s, b in order))
-        assert grade(clause, obs, PROFILES, "seed").outcome is Outcome.PASS
-    both_ok = Observation(clause_id=clause.id, after=after, responses=(
-        Response(status=200, body={"result": True}, text=""), Response(status=200, body={"result": True}, text="")))
-    assert grade(clause, both_ok, PROFILES, "seed").outcome is Outcome.FAIL
+def test_balances_that_did_not_move_back_fail_with_the_amounts():
+    cid = "cancel.receipt.succeeds"
+    kept = [reading("doc", "p1", "main", moved=5, before_conduct=0, before_call=5, after=5),
+            reverted("doc", "p2", "second", 3)]
+    verdict = grade(cid, observe(cid, OK, statuses={"doc": "C"}, balances=kept))
+    assert verdict.outcome is Outcome.FAIL
+    mismatch = verdict.mismatches[0]
+    assert mismatch.field == "after.balances.doc"
+    assert mismatch.observed["amounts"]["p1@main"] == {"before_conduct": 0, "before_call": 5, "now": 5, "moved": 5}
+
+
+def test_batch_results_errors_and_absent_keys():
+    cid = "cancel.in-batch-halt.stops"
+    err = error_reply("seed", "cancel.not-conducted").body
+    unchanged = [reading("draft", "p1", moved=1, before_conduct=0, before_call=0, after=0),
+                 reading("doc", "p2", moved=1, before_conduct=0, before_call=1, after=1)]
+    body = {"result": {"result": {}, "result_error": {"a": err}, "result_total": [], "result_next": [],
+                       "result_time": {}}, "time": TIME}
+    good = observe(cid, Reply(status=200, body=body), statuses={"draft": "N", "doc": "Y"}, balances=unchanged)
+    assert grade(cid, good).outcome is Outcome.PASS
+    ran_on = {**body, "result": {**body["result"], "result": {"b": True}}}
+    bad = observe(cid, Reply(status=200, body=ran_on), statuses={"draft": "N", "doc": "Y"}, balances=unchanged)
+    verdict = grade(cid, bad)
+    assert verdict.outcome is Outcome.FAIL and verdict.mismatches[0].field == "batch.b"
+
+
+def test_a_list_error_renders_the_documents_title_from_the_references():
+    cid = "cancel-list.partial-failure.keeps-successes"
+    refs = {"$a.id": 1, "$a.title": "b24c run a", "$b.id": 2, "$b.title": "b24c run b"}
+    reply = error_reply("seed", "cancel-list.not-conducted", title="b24c run b")
+    balances = [reverted("a"), reading("b", moved=2, before_conduct=0, before_call=0, after=0)]
+    obs = observe(cid, reply, statuses={"a": "C", "b": "N"}, balances=balances, references=refs)
+    assert grade(cid, obs).outcome is Outcome.PASS
+    other = observe(cid, reply, statuses={"a": "C", "b": "N"}, balances=balances,
+                    references={**refs, "$b.title": "someone else's"})
+    assert grade(cid, other).outcome is Outcome.FAIL
+
+
+def test_concurrent_replies_match_in_any_order():
+    cid = "cancel.concurrent.reverts-once"
+    refused = error_reply("seed", "cancel.not-conducted")
+    outflow = [reading(moved=-3, before_conduct=3, before_call=0, after=3)]
+    for replies in ((OK, refused), (refused, OK)):
+        assert grade(cid, observe(cid, *replies, statuses={"doc": "C"}, balances=outflow)).outcome is Outcome.PASS
+    both = grade(cid, observe(cid, OK, OK, statuses={"doc": "C"}, balances=outflow))
+    assert both.outcome is Outcome.FAIL
+    one = grade(cid, observe(cid, OK, statuses={"doc": "C"}, balances=outflow))
+    assert one.reason == "responses: expected 2, got 1"
+
+
+def test_a_fault_is_error_and_an_unavailable_precondition_is_skip_never_fail():
+    cid = "cancel.receipt.succeeds"
+    wire = (Exchange(method="POST", url="https://portal.example/rest/1/REDACTED/batch", fault="ReadTimeout",
+                     phase="setup"),)
+    fault = grade(cid, observe(cid, fault="POST …/batch: ReadTimeout: timed out", exchanges=wire))
+    assert fault.outcome is Outcome.ERROR and fault.reason.endswith("timed out") and fault.exchanges == wire
+    assert not fault.gating_failure
+    skip = grade(cid, observe(cid, unavailable="the target provides no credential for role 'x'"))
+    assert skip.outcome is Outcome.SKIP and skip.fields == ()
+
+
+def test_every_then_key_of_the_clause_format_has_a_check():
+    schema = json.loads((paths.schemas_dir() / "meta" / "clause-file.schema.json").read_text("utf-8"))
+    then = schema["$defs"]["then"]["properties"]
+    keys = {k for k in then if k not in ("after", "batch")} | {"batch"}
+    keys |= {f"after.{k}" for k in then["after"]["properties"]}
+    assert keys == set(CHECKS)
+
+
+@pytest.mark.parametrize("clause_id", sorted(CLAUSES))
+def test_every_clause_key_is_checked(clause_id):
+    assert set(CLAUSES[clause_id].then.checked_keys()) <= set(CHECKS)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from b24_conformance.observation import Exchange
 from b24_conformance.verdict import Citation, FieldResult, Outcome, RunInfo, RunResult, Verdict
 
 CURL = ("curl -sS -X POST 'https://portal.example/rest/1/REDACTED/catalog.document.cancel' "
@@ -25,7 +26,7 @@ def make_verdict(clause_id: str = "catalog.document.cancel.draft.rejected", *,
     )
     if outcome is Outcome.FAIL:
         fields += (FieldResult(field="body.error_description", expected="Document is not conducted",
-                               observed="Document not found", ok=False, note="message: not_conducted"),)
+                               observed="Document not found", ok=False),)
     values: dict[str, Any] = {
         "clause_id": clause_id,
         "level": level,
@@ -39,8 +40,12 @@ def make_verdict(clause_id: str = "catalog.document.cancel.draft.rejected", *,
         "exchanges": (exchange(),),
         "duration_s": 0.0125,
     }
+    if outcome is Outcome.FAIL:  # the reason grading writes: the first mismatch, values as JSON
+        values["reason"] = 'body.error_description: expected "Document is not conducted", got "Document not found"'
     if outcome is Outcome.NON_STRICT:
         values["matched_profile"] = "docs-en-current"
+        values["reason"] = ("matches profile docs-en-current, not seed-2024 (body.error_description: expected "
+                            '"Document is not conducted", got "Document is not conducted yet")')
     if outcome in (Outcome.SKIP, Outcome.ERROR):
         values["fields"] = ()
         skip = outcome is Outcome.SKIP
@@ -49,20 +54,20 @@ def make_verdict(clause_id: str = "catalog.document.cancel.draft.rejected", *,
     return Verdict(**values)
 
 
-def exchange(response_body: str | None = None, status: int = 400) -> dict[str, Any]:
-    """An Exchange.to_dict()-shaped wire log entry."""
+def exchange(response_body: str | None = None, status: int = 400) -> Exchange:
+    """A redacted wire log entry."""
     body = response_body if response_body is not None else json.dumps(
         {"error": "ERROR_DOCUMENT_STATUS", "error_description": "Document is not conducted"})
-    return {
-        "method": "POST",
-        "url": "https://portal.example/rest/1/REDACTED/catalog.document.cancel",
-        "request_headers": {"Content-Type": "application/json"},
-        "request_body": '{"id": 7}',
-        "status": status,
-        "response_headers": {"Content-Type": "application/json"},
-        "response_body": body,
-        "elapsed_ms": 12.5,
-    }
+    return Exchange(
+        method="POST",
+        url="https://portal.example/rest/1/REDACTED/catalog.document.cancel",
+        request_headers={"Content-Type": "application/json"},
+        request_body='{"id": 7}',
+        status=status,
+        response_headers={"Content-Type": "application/json"},
+        response_body=body,
+        elapsed_ms=12.5,
+    )
 
 
 def make_result(*verdicts: Verdict, **overrides: Any) -> RunResult:
@@ -99,5 +104,5 @@ def run() -> Callable[..., RunResult]:
 
 
 @pytest.fixture
-def wire() -> Callable[..., dict[str, Any]]:
+def wire() -> Callable[..., Exchange]:
     return exchange

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from b24_conformance.grading import mismatch_reason
 from b24_conformance.report.terminal import Progress, render_table
 from b24_conformance.verdict import FieldResult, Outcome
 
@@ -18,23 +19,23 @@ class FakeTTY(io.StringIO):
 def test_progress_prints_one_compact_line_per_verdict(verdict):
     out = io.StringIO()
     progress = Progress(out)
-    progress.on_verdict(verdict("cancel.draft.rejected", duration_s=0.01), 3, 41)
+    progress.verdict(verdict("cancel.draft.rejected", duration_s=0.01), 3, 41)
     assert out.getvalue() == "[ 3/41] PASS        cancel.draft.rejected (0.01s)\n"
 
 
 def test_progress_colours_only_a_tty_without_no_color(verdict, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     tty = FakeTTY()
-    Progress(tty).on_verdict(verdict(outcome=Outcome.FAIL), 1, 1)
+    Progress(tty).verdict(verdict(outcome=Outcome.FAIL), 1, 1)
     assert "\x1b[1;31mFAIL" in tty.getvalue()
 
     plain = io.StringIO()
-    Progress(plain).on_verdict(verdict(outcome=Outcome.FAIL), 1, 1)
+    Progress(plain).verdict(verdict(outcome=Outcome.FAIL), 1, 1)
     assert "\x1b" not in plain.getvalue()
 
     monkeypatch.setenv("NO_COLOR", "1")
     tty = FakeTTY()
-    Progress(tty).on_verdict(verdict(outcome=Outcome.FAIL), 1, 1)
+    Progress(tty).verdict(verdict(outcome=Outcome.FAIL), 1, 1)
     assert "\x1b" not in tty.getvalue()
 
 
@@ -80,7 +81,7 @@ def test_long_cells_are_truncated_to_the_width(run, verdict):
 
 def test_hostile_control_characters_cannot_reach_the_terminal(run, verdict):
     evil = FieldResult(field="body.error", expected="A", observed="\x1b[2J\nboom", ok=False)
-    text = render_table(run(verdict(outcome=Outcome.FAIL, fields=(evil,))), width=200)
+    text = render_table(run(verdict(outcome=Outcome.FAIL, fields=(evil,), reason=mismatch_reason(evil))), width=200)
     assert "\x1b" not in text
     assert '"\\u001b[2J\\nboom"' in text  # values are shown as JSON
     skipped = render_table(run(verdict(outcome=Outcome.SKIP, reason="\x1b[2J\nboom")), width=200)
@@ -94,4 +95,4 @@ def test_refuses_to_print_a_secret(run, verdict):
         render_table(run(leaky), secrets=["abc123secret"])
     assert "abc123secret" not in str(caught.value)
     with pytest.raises(ValueError, match="terminal"):
-        Progress(io.StringIO(), secrets=["draft"]).on_verdict(verdict("cancel.draft.x"), 1, 1)
+        Progress(io.StringIO(), secrets=["draft"]).verdict(verdict("cancel.draft.x"), 1, 1)

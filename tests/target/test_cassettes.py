@@ -7,10 +7,10 @@ import pytest
 
 from b24_conformance import paths
 from b24_conformance.contract.clause import load_clauses
-from b24_conformance.engine import Runner, RunOptions
 from b24_conformance.errors import TargetConfigInvalid
 from b24_conformance.portal.server import EmbeddedPortal
 from b24_conformance.redact import Redactor
+from b24_conformance.runner import Runner, RunOptions
 from b24_conformance.target.cassette import Cassettes, cassette_target, read_sidecar
 from b24_conformance.target.reference import reference_settings, target_for
 from b24_conformance.verdict import Outcome

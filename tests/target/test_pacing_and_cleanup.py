@@ -54,7 +54,7 @@ def test_query_limit_refusals_are_retried_until_the_bucket_drains():
         no_pacing = replace(config, rate=RateLimit(threshold=10**6, drain_per_s=1e6))
         unpaced = PortalClient(no_pacing, Redactor(), retry=RetryPolicy(attempts=8, base_delay_s=0.05))
         admin = config.credential("admin")
-        statuses = [unpaced.call(admin, "catalog.document.mode.status", {}).response.status for _ in range(12)]
+        statuses = [unpaced.call(admin, "catalog.document.mode.status", {}).reply.status for _ in range(12)]
         refused = [e.status for e in unpaced.exchanges].count(503)
         unpaced.close()
     assert statuses == [200] * 12      # every call ended in success ...

@@ -34,12 +34,33 @@ class Item:
     store_to: str | None = None
 
 
+INCOMING = frozenset("AS")  # receipts and adjustments only put stock in
+
+
+def item_ends(doc_type: str, item: Item) -> tuple[str | None, str | None]:
+    """(the warehouse an item takes stock from, the one it puts stock into), by document type:
+    A and S only put in, R and D only take out, M does both."""
+    if doc_type in INCOMING:
+        return None, item.store_to or item.store
+    return item.store_from or item.store, item.store_to if doc_type == "M" else None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DocumentSpec:
     label: str
     type: str  # A S M R D
     status: str  # N Y C deleted
     items: tuple[Item, ...] = ()
+
+    def movement(self) -> dict[tuple[str, str], float]:
+        """What conducting this document adds to each (product label, warehouse label) balance."""
+        delta: dict[tuple[str, str], float] = {}
+        for item in self.items:
+            for store, sign in zip(item_ends(self.type, item), (-1.0, 1.0)):
+                if store:
+                    key = (item.product, store)
+                    delta[key] = delta.get(key, 0.0) + sign * item.amount
+        return delta
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +97,12 @@ class Expect:
     schema: str | None = None
     message: MessageRef | None = None
 
+    def checked_keys(self) -> tuple[str, ...]:
+        """The `then` keys this expectation sets (the status counts as set when a message implies it)."""
+        return tuple(k for k, on in (("http", self.http is not None or self.message is not None),
+                                     ("message", self.message is not None), ("result", self.result is not MISSING),
+                                     ("schema", self.schema is not None)) if on)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Then:
@@ -86,6 +113,14 @@ class Then:
     batch_absent: tuple[str, ...] = ()
     after_status: Mapping[str, str] = field(default_factory=dict)
     after_balances: Mapping[str, str] = field(default_factory=dict)  # document label -> mode
+
+    def checked_keys(self) -> tuple[str, ...]:
+        """The `then` keys of the clause file this clause sets, as grading's check table names them."""
+        keys = () if self.responses else self.expect.checked_keys()
+        return keys + tuple(k for k, on in (
+            ("responses", bool(self.responses)),
+            ("batch", bool(self.batch_result or self.batch_errors or self.batch_absent)),
+            ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances))) if on)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,9 +136,8 @@ class Clause:
     live: str = "safe"  # "opt-in": only with --allow-burst against a live portal
     file: str = ""
 
-    @property
-    def roles(self) -> set[str]:
-        return {self.when.role}
+    def document(self, label: str) -> DocumentSpec:
+        return next(d for d in self.given if d.label == label)
 
     def message_keys(self) -> set[str]:
         keys = {m.key for m in self.then.batch_errors.values()}

@@ -1,4 +1,5 @@
-"""Reports of a run, built from a RunResult and never by re-running: terminal, JUnit, JSON, HTML, drift."""
+"""Views of a run, rendered from its report stream (`stream.py`) and never by re-running: terminal,
+JUnit, JSON, HTML, drift. `write_reports` writes the file views beside the stream."""
 
 from __future__ import annotations
 

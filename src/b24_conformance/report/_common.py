@@ -7,10 +7,9 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import quote
 
-from b24_conformance.verdict import FieldResult, Outcome, RunResult, Verdict
+from b24_conformance.verdict import Outcome, RunResult, show_value
 
 ELLIPSIS = "…"
 
@@ -31,29 +30,7 @@ def _encoded_forms(secret: str) -> set[str]:
             json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe="")}
 
 
-def format_value(value: Any) -> str:
-    """A compact, unambiguous rendering of an expected or observed value (JSON where possible)."""
-    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-
-
-def first_mismatch(verdict: Verdict) -> FieldResult | None:
-    """The first checked field that did not match, if any."""
-    return next((f for f in verdict.fields if not f.ok), None)
-
-
-def short_reason(verdict: Verdict) -> str:
-    """One line saying why a verdict is what it is; empty for a plain PASS."""
-    if verdict.outcome is Outcome.FAIL:
-        mismatch = first_mismatch(verdict)
-        if mismatch is None:
-            return verdict.reason or "failed"
-        return (f"{mismatch.field}: expected {format_value(mismatch.expected)}, "
-                f"got {format_value(mismatch.observed)}")
-    if verdict.outcome is Outcome.NON_STRICT:
-        return f"matches profile {verdict.matched_profile or '?'}"
-    if verdict.outcome in (Outcome.SKIP, Outcome.ERROR):
-        return verdict.reason or verdict.outcome.value.lower()
-    return verdict.reason
+format_value = show_value  # the views render values exactly as grading wrote them in reasons
 
 
 def gating_failures(result: RunResult) -> int:
@@ -67,8 +44,11 @@ def gate_line(result: RunResult) -> str:
     if failed:
         return f"gate: FAILED — {failed} MUST clause(s) failed"
     errors = result.counts()[Outcome.ERROR.value]
+    if not result.complete:
+        return (f"gate: NOT JUDGED — the run was interrupted after {len(result.verdicts)} clause(s)"
+                + (f", {errors} of them could not be judged" if errors else ""))
     if errors:
-        return f"gate: passed ({errors} infrastructure error(s), exit code {result.exit_code})"
+        return f"gate: NOT JUDGED — could not judge {errors} clause(s) (infrastructure errors, exit code 3)"
     return "gate: passed"
 
 

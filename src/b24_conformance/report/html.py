@@ -12,12 +12,12 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from b24_conformance.observation import Exchange
 from b24_conformance.report._common import (
     counts_line,
     format_value,
     gate_line,
     refuse_secrets,
-    short_reason,
 )
 from b24_conformance.verdict import Citation, FieldResult, Outcome, RunResult, Verdict
 
@@ -154,9 +154,10 @@ def _header(result: RunResult) -> str:
         "Clause files": ", ".join(info.clause_files) or "—",
         "Duration": f"{result.duration_s:.2f} s", "HTTP requests": str(result.request_count),
         "Exit code": str(result.exit_code),
+        "Complete": "yes" if result.complete else "no: a partial report, the run was interrupted",
     }
     rows = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in meta.items())
-    gate_class = "failed" if result.exit_code == 1 else "passed"
+    gate_class = "passed" if result.exit_code == 0 else "failed"
     return (
         "<header><h1>b24-conformance report</h1>"
         f'<dl class="meta">{rows}</dl>{_summary_bar(result)}'
@@ -188,7 +189,7 @@ def _filter(result: RunResult) -> str:
 def _clause(verdict: Verdict, index: int) -> str:
     outcome = verdict.outcome.value
     is_open = " open" if verdict.outcome in _OPEN_BY_DEFAULT else ""
-    reason = short_reason(verdict) if verdict.outcome is not Outcome.PASS else ""
+    reason = verdict.reason
     summary = (
         f'<summary><span class="badge">{e(outcome)}</span> <code class="id">{e(verdict.clause_id)}</code> '
         f'<span class="muted">[{e(verdict.level)}]</span> {e(verdict.title)}'
@@ -246,9 +247,8 @@ def _field_row(result: FieldResult) -> str:
     observed = f"<code>{e(format_value(result.observed))}</code>"
     if not result.ok:
         observed += value_diff(result.expected, result.observed)
-    note = f'<div class="muted">{e(result.note)}</div>' if result.note else ""
     return (f'<tr{row_class}><td class="mark">{mark}</td><td><code>{e(result.field)}</code></td>'
-            f"<td><code>{e(format_value(result.expected))}</code></td><td>{observed}{note}</td></tr>")
+            f"<td><code>{e(format_value(result.expected))}</code></td><td>{observed}</td></tr>")
 
 
 def value_diff(expected: Any, observed: Any) -> str:
@@ -303,31 +303,30 @@ def _reproduction(reproduction: str, index: int) -> str:
             f'<button type="button" class="copy" data-target="{target}">Copy</button></div>')
 
 
-def _wire_log(exchanges: tuple[Mapping[str, Any], ...]) -> str:
+def _wire_log(exchanges: tuple[Exchange, ...]) -> str:
     if not exchanges:
         return ""
     items = "".join(_exchange(x, n) for n, x in enumerate(exchanges, start=1))
     return f"<h3>Wire log ({len(exchanges)} exchange(s), redacted)</h3>{items}"
 
 
-def _exchange(exchange: Mapping[str, Any], number: int) -> str:
-    status = exchange.get("status", "?")
-    status_class = "status-err" if not isinstance(status, int) or status >= 400 else ""
-    elapsed = exchange.get("elapsed_ms")
-    timing = f' <span class="muted">{e(elapsed)} ms</span>' if elapsed is not None else ""
-    request = f"{exchange.get('method', '?')} {exchange.get('url', '')}"
-    summary = (f"<summary>{number}. <code>{e(request)}</code>"
-               f' → <span class="{status_class}">{e(status)}</span>{timing}</summary>')
+def _exchange(exchange: Exchange, number: int) -> str:
+    failed = exchange.status is None or exchange.status >= 400
+    status = exchange.status if exchange.status is not None else f"no response: {exchange.fault}"
+    status_class = "status-err" if failed else ""
+    summary = (f"<summary>{number}. <span class=\"muted\">{e(exchange.phase)}</span> "
+               f"<code>{e(exchange.method)} {e(exchange.url)}</code>"
+               f' → <span class="{status_class}">{e(status)}</span>'
+               f' <span class="muted">{e(round(exchange.elapsed_ms, 3))} ms</span></summary>')
     return (f'<details class="exchange">{summary}'
-            f"{_message('Request', exchange.get('request_headers'), exchange.get('request_body', ''))}"
-            f"{_message('Response', exchange.get('response_headers'), exchange.get('response_body', ''))}"
+            f"{_message('Request', exchange.request_headers, exchange.request_body)}"
+            f"{_message('Response', exchange.response_headers, exchange.response_body)}"
             "</details>")
 
 
-def _message(label: str, headers: Any, body: Any) -> str:
-    pairs = headers.items() if isinstance(headers, Mapping) else ()
-    header_text = "".join(f"{k}: {v}\n" for k, v in pairs)
-    body_text = pretty_body(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False))
+def _message(label: str, headers: Mapping[str, str], body: str) -> str:
+    header_text = "".join(f"{k}: {v}\n" for k, v in headers.items())
+    body_text = pretty_body(body)
     content = (header_text + ("\n" if header_text and body_text else "") + body_text) or "(empty)"
     return f'<div class="muted">{e(label)}</div><pre>{e(content)}</pre>'
 

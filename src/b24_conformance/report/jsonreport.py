@@ -1,4 +1,8 @@
-"""The machine report: header, verdicts and footer in one schema-checked JSON file, loadable again."""
+"""The machine report: header, verdicts and footer in one schema-checked JSON file, loadable again.
+
+`report.json` is a view of the run's stream (`report/stream.py`): the same header, verdict and
+footer objects, gathered into one document. `load_report` reads either form.
+"""
 
 from __future__ import annotations
 
@@ -13,34 +17,42 @@ import jsonschema
 from b24_conformance.errors import ContractError
 from b24_conformance.paths import schemas_dir
 from b24_conformance.report._common import refuse_secrets
-from b24_conformance.verdict import Citation, FieldResult, Outcome, RunInfo, RunResult, Verdict
+from b24_conformance.verdict import RunInfo, RunResult, Verdict
 
 SCHEMA_FILE = "report.schema.json"
 _HINT = "it is not a b24-conformance report, or an incompatible version wrote it; re-run to regenerate it"
 
 
-def to_json(result: RunResult) -> dict[str, Any]:
-    """The run as a JSON-ready dict: `{"header": ..., "verdicts": [...], "footer": ...}`."""
-    footer: dict[str, Any] = {
+def footer_of(result: RunResult) -> dict[str, Any]:
+    """The footer object: counts, duration, requests, exit code, and whether the run completed."""
+    return {
+        "complete": result.complete,
         "counts": result.counts(),
         "duration_s": round(result.duration_s, 4),
         "request_count": result.request_count,
         "exit_code": result.exit_code,
     }
-    if result.extra:
-        footer["extra"] = dict(result.extra)
+
+
+def to_json(result: RunResult) -> dict[str, Any]:
+    """The run as a JSON-ready dict: `{"header": ..., "verdicts": [...], "footer": ...}`."""
     return {"header": result.info.to_dict(), "verdicts": [v.to_dict() for v in result.verdicts],
-            "footer": footer}
+            "footer": footer_of(result)}
 
 
-def dumps(result: RunResult, *, secrets: Iterable[str] = ()) -> str:
-    """The report as JSON text, readable UTF-8 unless a body holds lone surrogates."""
-    data = to_json(result)
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """JSON text, readable UTF-8 unless a body holds lone surrogates (then kept as \\u escapes)."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # undecodable bytes from a portal: keep them, as \u escapes
-        text = json.dumps(data, ensure_ascii=True, indent=2, default=str)
+        text = json.dumps(data, ensure_ascii=True, indent=indent, default=str)
+    return text
+
+
+def dumps(result: RunResult, *, secrets: Iterable[str] = ()) -> str:
+    """The report as JSON text."""
+    text = json_text(to_json(result), indent=2)
     refuse_secrets(text, secrets, report="JSON")
     return text + "\n"
 
@@ -52,19 +64,30 @@ def write_json(result: RunResult, path: Path | str, *, secrets: Iterable[str] = 
     return path
 
 
+def load_report(path: Path | str) -> RunResult:
+    """A run from `report.json` or from its stream `report.jsonl` (possibly partial), schema-checked."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "report.jsonl" if (path / "report.jsonl").is_file() else path / "report.json"
+    if path.suffix == ".jsonl":
+        from b24_conformance.report.stream import read_stream
+        return read_stream(path)
+    return load_json(path)
+
+
 def load_json(path: Path | str) -> RunResult:
     """Read a report written by `write_json`, schema-check it and rebuild the RunResult."""
     path = Path(path)
-    data = _read(path)
+    data = read_json(path)
     validate(data, source=str(path))
     result = from_json(data)
-    _check_consistent(result, data["footer"], source=str(path))
+    check_consistent(result, data["footer"], source=str(path))
     return result
 
 
-def validate(data: Any, *, source: str = "<report>") -> None:
+def validate(data: Any, *, source: str = "<report>", ref: str = "") -> None:
     """Raise ContractError naming `source` and the JSON path of the first schema violation."""
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    error = jsonschema.exceptions.best_match(_validator(ref).iter_errors(data))
     if error is not None:
         raise ContractError(f"{source}: invalid report at {error.json_path}: {error.message}", hint=_HINT)
 
@@ -73,23 +96,26 @@ def from_json(data: Mapping[str, Any]) -> RunResult:
     """Rebuild a RunResult from an already schema-checked report dict."""
     footer = data["footer"]
     return RunResult(
-        info=_run_info(data["header"]),
-        verdicts=tuple(_verdict(v) for v in data["verdicts"]),
+        info=RunInfo.from_dict(data["header"]),
+        verdicts=tuple(Verdict.from_dict(v) for v in data["verdicts"]),
         duration_s=footer["duration_s"],
         request_count=footer["request_count"],
-        extra=dict(footer.get("extra", {})),
+        complete=footer["complete"],
     )
 
 
 @functools.cache
-def _validator() -> jsonschema.protocols.Validator:
+def _validator(ref: str = "") -> jsonschema.protocols.Validator:
+    """The report schema's validator; with `ref`, for one of its definitions (e.g. `#/$defs/line`)."""
     schema = json.loads((schemas_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
+    if ref:
+        schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": ref}
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
 
 
-def _read(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -101,28 +127,7 @@ def _read(path: Path) -> Any:
                             hint=_HINT) from exc
 
 
-def _run_info(header: Mapping[str, Any]) -> RunInfo:
-    return RunInfo(**{**header, "clause_files": tuple(header["clause_files"])})
-
-
-def _verdict(data: Mapping[str, Any]) -> Verdict:
-    return Verdict(
-        clause_id=data["clause_id"],
-        level=data["level"],
-        title=data["title"],
-        outcome=Outcome(data["outcome"]),
-        profile=data["profile"],
-        citation=Citation(**data["citation"]),
-        fields=tuple(FieldResult(**f) for f in data["fields"]),
-        reason=data["reason"],
-        matched_profile=data["matched_profile"],
-        reproduction=data["reproduction"],
-        exchanges=tuple(dict(e) for e in data["exchanges"]),
-        duration_s=data["duration_s"],
-    )
-
-
-def _check_consistent(result: RunResult, footer: Mapping[str, Any], *, source: str) -> None:
+def check_consistent(result: RunResult, footer: Mapping[str, Any], *, source: str) -> None:
     """What the schema cannot say: clause ids are unique and the footer agrees with the verdicts."""
     seen: set[str] = set()
     for index, verdict in enumerate(result.verdicts):

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from b24_conformance.report._common import format_value, refuse_secrets, short_reason
+from b24_conformance.report._common import format_value, refuse_secrets
 from b24_conformance.verdict import FieldResult, Outcome, RunResult, Verdict
 
 SUITE_NAME = "b24-conformance"
@@ -64,6 +64,7 @@ def _properties(result: RunResult) -> ET.Element:
         "target_kind": info.target_kind, "tool_version": info.tool_version,
         "started_at": info.started_at, "clause_files": " ".join(info.clause_files),
         "request_count": str(result.request_count), "exit_code": str(result.exit_code),
+        "complete": "true" if result.complete else "false",
     }
     properties = _element("properties")
     for name, value in values.items():
@@ -83,7 +84,7 @@ def _testcase(verdict: Verdict) -> ET.Element:
 
 def _outcome_element(verdict: Verdict) -> ET.Element | None:
     """failure / error / skipped; PASS and NON-STRICT (at any level) are passes."""
-    reason = short_reason(verdict)
+    reason = verdict.reason or verdict.outcome.value.lower()
     if verdict.outcome is Outcome.FAIL:
         return _element("failure", {"message": f"[{verdict.level}] {reason}", "type": "FAIL"},
                         field_table(verdict.fields) or reason)
@@ -99,7 +100,7 @@ def _system_out(verdict: Verdict) -> str:
     lines = [f"{verdict.title} [{verdict.level}]",
              f"verdict: {verdict.outcome.value} (profile {verdict.profile})"]
     if verdict.outcome is Outcome.NON_STRICT:
-        lines.append(f"NON-STRICT: {short_reason(verdict)}, not the selected profile {verdict.profile}")
+        lines.append(f"NON-STRICT: {verdict.reason}")
         lines += ["", field_table(verdict.fields)]
     lines += ["", f"cited: {citation.repo}/{citation.page} @ {citation.revision}", f"  \"{citation.quote}\""]
     if verdict.reproduction:
@@ -111,7 +112,7 @@ def field_table(fields: Iterable[FieldResult]) -> str:
     """A plain-text table of checked fields: mark, field, expected, observed."""
     rows = [("", "field", "expected", "observed")]
     rows += [("ok" if f.ok else "XX", f.field, format_value(f.expected),
-              format_value(f.observed) + (f"  ({f.note})" if f.note else "")) for f in fields]
+              format_value(f.observed)) for f in fields]
     if len(rows) == 1:
         return ""
     widths = [max(len(row[i]) for row in rows) for i in range(3)]

@@ -13,11 +13,10 @@ from b24_conformance.report._common import (
     gate_line,
     one_line,
     refuse_secrets,
-    short_reason,
     truncate,
     truncate_middle,
 )
-from b24_conformance.verdict import Outcome, RunResult, Verdict
+from b24_conformance.verdict import Outcome, RunInfo, RunResult, Verdict
 
 COLOURS = {
     Outcome.PASS: "32",  # green
@@ -44,7 +43,7 @@ def paint(outcome: Outcome, text: str, colour: bool) -> str:
 
 
 class Progress:
-    """A runner callback printing one compact line per clause, e.g. `[ 3/41] PASS  cancel.x.y (0.01s)`."""
+    """A run handler printing one compact line per clause, e.g. `[ 3/41] PASS  cancel.x.y (0.01s)`."""
 
     def __init__(self, stream: TextIO | None = None, *, colour: bool | None = None,
                  secrets: Iterable[str] = ()) -> None:
@@ -56,13 +55,17 @@ class Progress:
         """The progress line for the `index`-th (1-based) of `total` verdicts, without colour."""
         return self._format(verdict, index, total, colour=False)
 
-    def on_verdict(self, verdict: Verdict, index: int, total: int) -> None:
+    def start(self, info: RunInfo) -> None:
+        pass
+
+    def verdict(self, verdict: Verdict, index: int, total: int) -> None:
         """Print the line for one verdict; `index` is 1-based."""
         refuse_secrets(self.line(verdict, index, total), self.secrets, report="terminal")
         self.stream.write(self._format(verdict, index, total, colour=self.colour) + "\n")
         self.stream.flush()
 
-    __call__ = on_verdict
+    def finish(self, result: RunResult) -> None:
+        pass
 
     def _format(self, verdict: Verdict, index: int, total: int, *, colour: bool) -> str:
         digits = len(str(total))
@@ -105,7 +108,7 @@ def _wrap_summary(line: str, width: int) -> list[str]:
 
 def _row(verdict: Verdict) -> tuple[str, str, str, str]:
     return (one_line(verdict.clause_id), one_line(verdict.level), verdict.outcome.value,
-            one_line(short_reason(verdict)))
+            one_line(verdict.reason))
 
 
 def _column_widths(rows: list[tuple[str, ...]], width: int) -> list[int]:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from ..errors import TargetError, TargetUnreachable
-from ..observation import Exchange, Response
+from ..observation import Exchange, Reply
 from ..redact import Redactor
 from .cassette import is_cassette_miss
 from .config import Credential, TargetConfig
@@ -35,7 +35,7 @@ USER_AGENT = "b24-conformance/0.1"
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    response: Response
+    reply: Reply
     exchange: Exchange
     curl: str
 
@@ -57,13 +57,13 @@ class PortalClient:
 
     # -- public API -----------------------------------------------------------------------------
     def call(self, cred: Credential, method: str, params: Mapping[str, Any], *, transport: str = "json",
-             retry: bool = True, local_address: str | None = None, pace: bool = True) -> Sent:
+             retry: bool = True, local_address: str | None = None, pace: bool = True, phase: str = "call") -> Sent:
         request = self.build(cred, method, params, transport)
         attempt = 0
         while True:
             attempt += 1
-            sent = self._send(request, local_address=local_address, pace=pace)
-            code = _error_code(sent.response.body)
+            sent = self._send(request, local_address=local_address, pace=pace, phase=phase)
+            code = sent.reply.error_code
             if not retry or code not in RETRYABLE or attempt >= self.retry.attempts:
                 return sent
             reset_at = None
@@ -76,10 +76,10 @@ class PortalClient:
             time.sleep(delay)
 
     def batch(self, cred: Credential, commands: Mapping[str, tuple[str, Mapping[str, Any]]], *,
-              halt: bool = False) -> Sent:
+              halt: bool = False, phase: str = "call") -> Sent:
         """`batch` with PHP-encoded sub-requests; `$result[...]` references pass through."""
         cmd = {key: f"{method}?{build_query(params)}" for key, (method, params) in commands.items()}
-        return self.call(cred, "batch", {"halt": 1 if halt else 0, "cmd": cmd})
+        return self.call(cred, "batch", {"halt": 1 if halt else 0, "cmd": cmd}, phase=phase)
 
     @property
     def request_count(self) -> int:
@@ -146,7 +146,7 @@ class PortalClient:
                 self._clients[local_address] = client
             return client
 
-    def _send(self, request: httpx.Request, *, local_address: str | None, pace: bool) -> Sent:
+    def _send(self, request: httpx.Request, *, local_address: str | None, pace: bool, phase: str) -> Sent:
         # a recording is not a portal: pacing a replay would only slow it down
         if pace and local_address is None and self.config.kind != "cassette":
             self.bucket.acquire()
@@ -173,14 +173,14 @@ class PortalClient:
             reset = body["time"].get("operating_reset_at")
             if isinstance(reset, (int, float)):
                 self._last_reset_at = float(reset)
-        response = Response(status=raw.status_code, body=body, text=text,
-                            content_type=raw.headers.get("content-type", ""))
-        exchange = self._exchange(request, raw, text, elapsed)
+        reply = Reply(status=raw.status_code, body=body, text=text, content_type=raw.headers.get("content-type", ""))
+        exchange = self._exchange(request, raw, text, elapsed, phase)
         with self._lock:
             self.exchanges.append(exchange)
-        return Sent(response=response, exchange=exchange, curl=self.curl(request))
+        return Sent(reply=reply, exchange=exchange, curl=self.curl(request))
 
-    def _exchange(self, request: httpx.Request, raw: httpx.Response, text: str, elapsed: float) -> Exchange:
+    def _exchange(self, request: httpx.Request, raw: httpx.Response, text: str, elapsed: float,
+                  phase: str) -> Exchange:
         r = self.redactor
         ctype = request.headers.get("content-type", "")
         body = request.content.decode("utf-8", "replace") if request.content else ""
@@ -194,6 +194,7 @@ class PortalClient:
             response_headers={k: r.text(v) for k, v in raw.headers.items() if k.lower() != "set-cookie"},
             response_body=r.text(text),
             elapsed_ms=elapsed,
+            phase=phase,
         )
 
     def curl(self, request: httpx.Request) -> str:
@@ -212,9 +213,3 @@ class PortalClient:
 
 def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
-
-
-def _error_code(body: Any) -> str | None:
-    if isinstance(body, dict) and "error" in body:
-        return str(body["error"])
-    return None

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract.clause import Clause, DocumentSpec, Item
+from ..contract.clause import INCOMING, Clause, DocumentSpec, Item, item_ends
 from ..errors import TargetError
 from .client import PortalClient
 from .config import Credential, TargetConfig
 
-INCOMING = {"A", "S"}
 MAX_BATCH = 50
 STORE_LABELS = ("main", "second")
 
@@ -37,7 +36,7 @@ class DocumentState:
     title: str
     id: int | None = None
     stock_id: int | None = None  # the stock-up receipt made for outflow documents
-    pre_conduct: dict[tuple[str, int], float] = field(default_factory=dict)
+    pre_conduct: dict[tuple[str, str], float] = field(default_factory=dict)  # (product, store label)
 
 
 @dataclass
@@ -47,8 +46,16 @@ class World:
     clause_id: str
     documents: dict[str, DocumentState] = field(default_factory=dict)
     products: dict[str, int] = field(default_factory=dict)
-    ready: dict[tuple[str, int], float] = field(default_factory=dict)  # balances before the call
+    ready: dict[tuple[str, str], float] = field(default_factory=dict)  # balances before the call
     cleaned: bool = False  # the clean-up already ran (inside the observation batch)
+
+    def references(self) -> dict[str, Any]:
+        """Every `$label.field` reference a clause may use, with the value the sandbox built."""
+        refs: dict[str, Any] = {}
+        for label, doc in self.documents.items():
+            refs[f"${label}.id"] = doc.id
+            refs[f"${label}.title"] = doc.title
+        return refs
 
     def resolve(self, value: Any) -> Any:
         """Replace `$label.field` references with what the sandbox built."""
@@ -111,7 +118,7 @@ class Sandbox:
             commands[f"store_{label}"] = ("catalog.store.add", {"fields": {
                 "title": f"b24c {self.run_id} {label}", "address": "b24-conformance sandbox",
                 "active": "Y", "code": f"b24c_{self.run_id}_{label}"}})
-        result = self._batch(commands, halt=True, what="sandbox warehouses")
+        result = self._batch(commands, halt=True, what="sandbox warehouses", phase="run")
         catalogs = _dig(result, "catalogs", "catalogs") or []
         if not catalogs:
             raise SetupFailed("the portal has no product catalog (catalog.catalog.list is empty)")
@@ -129,8 +136,8 @@ class Sandbox:
         own = [self.stores[label] for label in STORE_LABELS if label in self.stores]
         if own:
             commands = {f"s{i}": ("catalog.store.delete", {"id": sid}) for i, sid in enumerate(own)}
-            sent = self.client.batch(self.admin, commands, halt=False)
-            failed = _batch_errors(sent.response.body)
+            sent = self.client.batch(self.admin, commands, halt=False, phase="run")
+            failed = _batch_errors(sent.reply.body)
             self.manifest.remove("stores", [sid for i, sid in enumerate(own) if f"s{i}" not in failed])
         if not any(self.manifest.data[k] for k in ("stores", "products", "documents")):
             self.manifest.discard()
@@ -172,7 +179,7 @@ class Sandbox:
             commands[f"ready_{label}"] = _balance_cmd(label)
         if len(commands) > MAX_BATCH:
             raise SetupFailed(f"clause {clause.id} needs {len(commands)} set-up commands; one batch holds {MAX_BATCH}")
-        body = self.client.batch(self.admin, commands, halt=True).response.body
+        body = self.client.batch(self.admin, commands, halt=True, phase="setup").reply.body
         errors = _batch_errors(body)
         results = _batch_results(body)
         # record what exists before judging the set-up, so clean-up can find it
@@ -198,14 +205,15 @@ class Sandbox:
             state = world.documents[doc.label]
             for label in sorted({i.product for i in doc.items}):
                 rows = _dig(results, f"pre_{doc.label}_{label}", "storeProducts") or []
-                state.pre_conduct.update(_balances(label, rows))
+                state.pre_conduct.update(self._balances(label, rows))
         for label in products:
-            world.ready.update(_balances(label, _dig(results, f"ready_{label}", "storeProducts") or []))
+            world.ready.update(self._balances(label, _dig(results, f"ready_{label}", "storeProducts") or []))
         return world
 
     def observe(self, world: World, clause: Clause, *, then_clean_up: bool = False) -> dict[str, Any]:
-        """Document statuses and balances after the call, in one batch; with `then_clean_up`, the
-        clean-up rides in the same batch after the observations (halt=0), saving a request."""
+        """Document statuses and balances (by product and warehouse label) after the call, in one
+        batch; with `then_clean_up`, the clean-up rides in the same batch after the observations
+        (halt=0), saving a request."""
         commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
         for label, state in world.documents.items():
             if state.id:
@@ -218,7 +226,7 @@ class Sandbox:
             undo = {}
         if not commands and not undo:
             return {}
-        body = self.client.batch(self.admin, {**commands, **undo}, halt=False).response.body
+        body = self.client.batch(self.admin, {**commands, **undo}, halt=False, phase="observe").reply.body
         if undo:
             self._record_cleanup(world, _batch_errors(body))
         results = _batch_results(body)
@@ -226,27 +234,17 @@ class Sandbox:
         for label in world.documents:
             docs = _dig(results, f"doc_{label}", "documents") or []
             status[label] = docs[0].get("status") if docs else None
-        now: dict[tuple[str, int], float] = {}
+        now: dict[tuple[str, str], float] = {}
         for label in world.products:
-            now.update(_balances(label, _dig(results, f"bal_{label}", "storeProducts") or []))
+            now.update(self._balances(label, _dig(results, f"bal_{label}", "storeProducts") or []))
         return {"status": status, "balances": now}
-
-    def movement(self, clause: Clause, label: str) -> dict[tuple[str, int], float]:
-        """What conducting document `label` adds to each (product label, store id) balance it moves."""
-        doc = next(d for d in clause.given if d.label == label)
-        delta: dict[tuple[str, int], float] = {}
-        for item in doc.items:
-            for store, sign in zip(_ends(doc.type, item), (-1.0, 1.0)):
-                if store:
-                    key = (item.product, self.stores[store])
-                    delta[key] = delta.get(key, 0.0) + sign * item.amount
-        return delta
 
     def cleanup(self, world: World, clause: Clause) -> None:
         """Undo the clause's documents and products; errors here are reported, not fatal."""
         commands = {} if world.cleaned else self._cleanup_commands(world)
         if commands:
-            self._record_cleanup(world, _batch_errors(self.client.batch(self.admin, commands, halt=False).response.body))
+            sent = self.client.batch(self.admin, commands, halt=False, phase="cleanup")
+            self._record_cleanup(world, _batch_errors(sent.reply.body))
 
     def _cleanup_commands(self, world: World) -> dict[str, tuple[str, Mapping[str, Any]]]:
         commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
@@ -285,15 +283,22 @@ class Sandbox:
         for n, item in enumerate(items):
             fields: dict[str, Any] = {"docId": _ref(key), "elementId": f"$result[p_{item.product}][element][id]",
                                       "amount": item.amount, "purchasingPrice": 10}
-            source, dest = _ends(doc_type, item)
+            source, dest = item_ends(doc_type, item)
             if source:
                 fields["storeFrom"] = self.stores[source]
             if dest:
                 fields["storeTo"] = self.stores[dest]
             commands[f"{key}_e{n}"] = ("catalog.document.element.add", {"fields": fields})
 
-    def _batch(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], *, halt: bool, what: str) -> dict:
-        body = self.client.batch(self.admin, commands, halt=halt).response.body
+    def _balances(self, label: str, rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], float]:
+        """(product label, warehouse label) -> amount, from `catalog.storeproduct.list` rows."""
+        names = {sid: name for name, sid in self.stores.items()}
+        return {(product, names.get(sid, f"store{sid}")): amount
+                for (product, sid), amount in _balances(label, rows).items()}
+
+    def _batch(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], *, halt: bool, what: str,
+               phase: str) -> dict:
+        body = self.client.batch(self.admin, commands, halt=halt, phase=phase).reply.body
         errors = _batch_errors(body)
         if errors or not isinstance(body, dict) or "result" not in body:
             detail = next(iter(errors.items()), None) if errors else str(body)[:200]
@@ -312,7 +317,7 @@ def cleanup_manifest(client: PortalClient, admin: Credential, path: Path) -> dic
         for start in range(0, len(ids), MAX_BATCH):
             chunk = ids[start:start + MAX_BATCH]
             commands = {f"k{i}": (method, {"id": i}) for i in chunk}
-            errors = _batch_errors(client.batch(admin, commands, halt=False).response.body)
+            errors = _batch_errors(client.batch(admin, commands, halt=False, phase="cleanup").reply.body)
             if not method.endswith("cancel"):
                 done = [i for i in chunk if f"k{i}" not in errors]
                 removed[kind] += len(done)
@@ -322,14 +327,6 @@ def cleanup_manifest(client: PortalClient, admin: Credential, path: Path) -> dic
     else:
         path.unlink()
     return removed
-
-
-def _ends(doc_type: str, item: Item) -> tuple[str | None, str | None]:
-    """(the warehouse an item takes stock from, the one it puts stock into), by document type:
-    A and S only put in, R and D only take out, M does both."""
-    if doc_type in INCOMING:
-        return None, item.store_to or item.store
-    return item.store_from or item.store, item.store_to if doc_type == "M" else None
 
 
 def _balance_cmd(product_label: str) -> tuple[str, Mapping[str, Any]]:

@@ -1,0 +1,91 @@
+"""A run, end to end: for each clause the engine observes, grading judges, and handlers hear of it.
+
+`Runner.run` is the whole flow of one run, clause → request → observation → verdict → report:
+`Engine.observe` records, `grading.judge` decides, and every `RunHandler` (the terminal progress
+lines, the report stream) is told `start`, then `verdict` per clause as it arrives, then `finish`.
+The runner itself neither records nor judges nor renders.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from . import __version__
+from .contract.clause import Clause
+from .contract.profile import Profile, load_all_profiles
+from .engine import Engine, RunOptions
+from .errors import UsageError
+from .grading import judge
+from .target.config import TargetConfig
+from .verdict import RunInfo, RunResult, Verdict
+
+__all__ = ["RunHandler", "RunOptions", "Runner"]
+
+
+class RunHandler(Protocol):
+    """Something that follows a run as it happens (schemathesis' event handlers, bowtie's reporter)."""
+
+    def start(self, info: RunInfo) -> None: ...
+
+    def verdict(self, verdict: Verdict, index: int, total: int) -> None: ...
+
+    def finish(self, result: RunResult) -> None: ...
+
+
+class Runner:
+    def __init__(self, config: TargetConfig, options: RunOptions,
+                 profiles: Mapping[str, Profile] | None = None) -> None:
+        self.profiles = dict(profiles or load_all_profiles())
+        if options.profile not in self.profiles:
+            raise UsageError(f"unknown profile {options.profile!r}; known: {', '.join(sorted(self.profiles))}")
+        self.config = config
+        self.options = options
+        self.engine = Engine(config, options)
+
+    @property
+    def redactor(self):
+        return self.engine.redactor
+
+    @property
+    def request_count(self) -> int:
+        return self.engine.client.request_count
+
+    def run_info(self, clauses: Iterable[Clause]) -> RunInfo:
+        """The header every report starts with; the target is described with secrets redacted."""
+        return RunInfo(run_id=self.options.run_id, started_at=datetime.now(UTC).isoformat(),
+                       target=self.redactor.text(self.config.describe()), target_kind=self.config.kind,
+                       profile=self.options.profile, tool_version=__version__,
+                       clause_files=tuple(sorted({Path(c.file).name for c in clauses if c.file})))
+
+    def run_clause(self, clause: Clause) -> Verdict:
+        """One clause: observed by the engine, judged by grading."""
+        return judge(clause, self.engine.observe(clause), self.profiles, self.options.profile)
+
+    def run(self, clauses: Iterable[Clause], handlers: Sequence[RunHandler] = ()) -> RunResult:
+        clauses = list(clauses)
+        started = time.perf_counter()
+        info = self.run_info(clauses)
+        for handler in handlers:
+            handler.start(info)
+        verdicts = []
+        try:
+            self.engine.open(clauses)
+            for n, clause in enumerate(clauses, 1):
+                verdict = self.run_clause(clause)
+                verdicts.append(verdict)
+                for handler in handlers:
+                    handler.verdict(verdict, n, len(clauses))
+        finally:
+            self.engine.close(clauses)
+        result = RunResult(info=info, verdicts=tuple(verdicts), duration_s=time.perf_counter() - started,
+                           request_count=self.request_count)
+        for handler in handlers:
+            handler.finish(result)
+        return result
+
+    def close(self) -> None:
+        self.engine.close()

@@ -1,0 +1,60 @@
+"""Which target a run talks to, decided in one place for the CLI, the pytest plugin and `cleanup`.
+
+Precedence, first match wins: a cassette folder (offline replay), a target config file, a webhook
+URL (option, then `B24_WEBHOOK`), an OAuth token with its endpoint (option, then `B24_OAUTH_TOKEN`),
+and otherwise the embedded reference portal, started for the run and stopped with `stack`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .config import TargetConfig
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetChoice:
+    """What the user asked for, as options; every field may be empty."""
+
+    webhook: str | None = None
+    oauth_token: str | None = None
+    oauth_endpoint: str | None = None
+    target_file: str | None = None
+    cassettes: str | None = None
+    portal_profile: str = "seed"  # the embedded portal's wording
+    mutants: tuple[str, ...] = ()  # deviations switched on in the embedded portal
+    option_prefix: str = "--"  # how this runner spells its options in messages (`--b24-` for pytest)
+
+    def option(self, name: str) -> str:
+        return f"{self.option_prefix}{name}"
+
+
+def resolve_target(choice: TargetChoice, stack: ExitStack, environ: Mapping[str, str] | None = None) -> TargetConfig:
+    """The TargetConfig for `choice`; an embedded portal is entered on `stack` and lives as long as it."""
+    environ = os.environ if environ is None else environ
+    if choice.cassettes:
+        from .cassette import cassette_target
+        return cassette_target(Path(choice.cassettes))
+    if choice.target_file:
+        from .config import load_target_config
+        return load_target_config(Path(choice.target_file), environ)
+    webhook = choice.webhook or environ.get("B24_WEBHOOK")
+    token = choice.oauth_token or environ.get("B24_OAUTH_TOKEN")
+    if webhook:
+        from .config import single_webhook_target
+        return single_webhook_target(webhook, oauth_token=token)
+    if token:
+        if not choice.oauth_endpoint:
+            raise UsageError(f"{choice.option('oauth-token')} needs {choice.option('oauth-endpoint')} "
+                             f"https://<portal>/rest/ (or a {choice.option('webhook')})")
+        from .config import oauth_only_target
+        return oauth_only_target(choice.oauth_endpoint, token)
+    from .reference import reference_settings, reference_target
+    return stack.enter_context(reference_target(reference_settings(choice.portal_profile,
+                                                                    mutants=choice.mutants)))
+
