@@ -125,3 +125,17 @@ class AdapterBase:
 
     def stop(self) -> None:
         pass
+
+
+def access_for(config: Any) -> PortalAccess:
+    """The PortalAccess of a TargetConfig (`target.config.TargetConfig`): every role, the CA, the origin."""
+    roles = {}
+    origin = ""
+    for role, cred in config.credentials.items():
+        roles[role] = RoleAccess(role=role, kind=cred.kind, webhook_url=cred.webhook_url,
+                                 oauth_endpoint=cred.oauth_endpoint, token=cred.token)
+        base = cred.webhook_url or cred.oauth_endpoint or ""
+        if base and not origin:
+            origin = base.split("/rest/", 1)[0]
+    ca = config.verify if isinstance(config.verify, str) else None
+    return PortalAccess(origin=origin, roles=roles, ca_path=ca)
