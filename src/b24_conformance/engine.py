@@ -28,9 +28,6 @@ from .target.client import PortalClient, Sent
 from .target.config import TargetConfig
 from .target.sandbox import Sandbox, World
 
-RATE_LIMIT_KEYS = frozenset({"system.query-limit", "system.operation-time-limit"})
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
     profile: str = "seed"
@@ -165,7 +162,7 @@ class Engine:
         cred = self.config.credential(when.role)
         assert cred is not None
         params = world.resolve(dict(when.params))
-        retry = not (clause.message_keys() & RATE_LIMIT_KEYS)
+        retry = not clause.expects_rate_limit
         if when.batch:
             commands = {c.key: (c.method, world.resolve(dict(c.params))) for c in when.batch}
             return [self.client.batch(cred, commands, halt=when.halt)]
@@ -182,7 +179,7 @@ class Engine:
         def worker(i: int) -> None:
             try:
                 barrier.wait(timeout=10)
-                results[i] = self.client.call(cred, method, params, transport=transport, retry=False,
+                results[i] = self.client.call(cred, method, params, transport=transport, retry=True,
                                               local_address=f"127.0.0.{10 + i}" if self.config.source_address
                                               else None, pace=False)
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller

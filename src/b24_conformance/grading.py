@@ -27,6 +27,7 @@ from .observation import BalanceReading, Observation, Reply
 from .verdict import FieldResult, Outcome, Verdict, show_value
 
 EPS = 1e-9
+RATE_LIMITS = frozenset({"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"})
 BALANCE_MODES = ("reverted", "unchanged", "applied")
 
 
@@ -51,6 +52,9 @@ def judge(clause: Clause, observation: Observation, profiles: Mapping[str, Profi
         return _verdict(clause, observation, selected, Outcome.SKIP, reason=observation.unavailable)
     if observation.fault:
         return _verdict(clause, observation, selected, Outcome.ERROR, reason=observation.fault)
+    why_not = unjudgeable(clause, observation)
+    if why_not:
+        return _verdict(clause, observation, selected, Outcome.ERROR, reason=why_not)
     fields = check_fields(clause, observation, profiles[selected])
     mismatch = next((f for f in fields if not f.ok), None)
     if mismatch is None:
@@ -61,6 +65,30 @@ def judge(clause: Clause, observation: Observation, profiles: Mapping[str, Profi
             return _verdict(clause, observation, selected, Outcome.NON_STRICT, fields=fields, matched=name,
                             reason=f"matches profile {name}, not {selected} ({why})")
     return _verdict(clause, observation, selected, Outcome.FAIL, fields=fields, reason=why)
+
+
+def unjudgeable(clause: Clause, observation: Observation) -> str | None:
+    """Why the replies cannot answer the clause's question, or None.
+
+    A clause is graded only on answers the portal gave to the clause's own question. No answer (a
+    timeout, a reset), a rate-limit refusal the clause did not ask for (it ran nothing), a 5xx the
+    clause did not ask for, or a body that is not JSON (a proxy's page) says nothing about
+    conformance.
+    """
+    expects_5xx = clause.expects_rate_limit or any(
+        e.http is not None and e.http >= 500 for e in (clause.then.expect, *clause.then.responses))
+    for n, reply in enumerate(observation.replies):
+        which = "the clause's request" if len(observation.replies) == 1 else f"request {n + 1} of the clause"
+        if reply.fault:
+            return f"no answer to {which}: {reply.fault}"
+        if reply.error_code in RATE_LIMITS and not clause.expects_rate_limit:
+            return (f"{which} was refused by the portal's limit ({reply.status} {reply.error_code}) every time it "
+                    "was sent; it ran nothing, so this is no verdict on the method")
+        if reply.status is not None and reply.status >= 500 and not expects_5xx:
+            return f"{which} got HTTP {reply.status} ({reply.describe_body()}): a server or proxy fault, not a verdict"
+        if reply.body is None:
+            return f"{which} got HTTP {reply.status} with a body that is not JSON ({reply.describe_body()})"
+    return None
 
 
 def mismatch_reason(mismatch: FieldResult) -> str:

@@ -68,6 +68,12 @@ class Reply:
     content_type: str = ""
     fault: str = ""  # set instead of a response: the request may or may not have run
 
+    def describe_body(self) -> str:
+        """A short description of the body for a message: content type and its first characters."""
+        kind = self.content_type.split(";")[0] or "no content type"
+        snippet = " ".join(self.text.split())[:80]
+        return f"{kind}: {snippet!r}" if snippet else kind
+
     @property
     def error_code(self) -> str | None:
         """The body's `error`, as a string, when the body is a JSON object carrying one."""

@@ -73,7 +73,13 @@ def test_derived_roles_never_reuse_the_real_code():
     ("kind: live\n", "credentials"),
     ("credentials: {admin: {webhook: 'not a url'}}\n", "not a Bitrix24 webhook URL"),
     ("credentials: {admin: {webhook_env: NOPE}}\n", "admin` credential is not set"),
-    ("credentials: {admin: {oauth_endpoint: 'https://a/rest/'}, x: 3}\n", "credentials.x must be a mapping"),
+    ("credentials: {admin: {oauth_endpoint: 'https://a/rest/'}, no-store-right: 3}\n", "credentials.no-store-right must be a mapping"),
+    ("credentials: {admin: {oauth_endpoint: 'https://a/rest/'}, no-cancel-rigth: {webhook_env: X}}\n",
+     "no clause uses the role 'no-cancel-rigth'\n  hint: did you mean 'no-cancel-right'?"),
+    ("credentials: {admin: {webhook: 'https://a/rest/1/abcdefgh/'}}\nrate: {drain_per_s: 0}\n", "must both be above 0"),
+    ("credentials: {admin: {webhook: 'https://a/rest/1/abcdefgh/'}}\nrate: {threshold: -1}\n", "must both be above 0"),
+    ("credentials: {admin: {webhook: 'https://a/rest/1/abcdefgh/'}}\ntimeout: 0\n", "timeout must be above 0"),
+    ("credentials: {admin: {webhook: 'https://a/rest/1/abcdefgh/'}}\nrate: 5\n", "must be numbers"),
     ("credentials: {admin: {webhook: 'https://a/rest/1/abcdefgh/', password: 1}}\n", "unknown key"),
     ("colour: blue\ncredentials: {}\n", "unknown key"),
     ("credentials: {admin: {webhook: 'https://a/rest/1/abcdefgh/'}}\nrate: {threshold: many}\n", "must be numbers"),
@@ -84,6 +90,27 @@ def test_bad_config_is_a_clear_error(tmp_path, text, message):
     with pytest.raises(TargetConfigInvalid) as info:
         load_target_config(write(tmp_path, text), {})
     assert message in str(info.value)
+
+
+def test_a_config_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: portál\ncredentials: {}\n".encode("latin-1"))
+    with pytest.raises(TargetConfigInvalid, match="not UTF-8 text"):
+        load_target_config(path, {})
+
+
+def test_a_webhook_url_with_a_method_on_its_end_says_to_remove_it():
+    with pytest.raises(TargetConfigInvalid) as info:
+        parse_webhook_url(f"https://acme.example:8443/rest/1/{SECRET}/catalog.document.cancel")
+    text = str(info.value)
+    assert "ends with a method name (catalog.document.cancel)" in text and "remove 'catalog.document.cancel'" in text
+    assert "acme.example:8443" in text and SECRET not in text
+
+
+def test_a_malformed_webhook_url_keeps_its_port_and_hides_its_code():
+    with pytest.raises(TargetConfigInvalid) as info:
+        parse_webhook_url(f"https://acme.example:8443/rest/{SECRET}/")
+    assert "acme.example:8443" in str(info.value) and SECRET not in str(info.value)
 
 
 def test_missing_config_file_is_a_clear_error(tmp_path):

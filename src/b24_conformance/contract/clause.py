@@ -22,6 +22,7 @@ from .. import paths
 from ..errors import ClauseFileInvalid
 from ..verdict import Citation
 
+RATE_LIMIT_KEYS = frozenset({"system.query-limit", "system.operation-time-limit"})
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
@@ -138,6 +139,11 @@ class Clause:
 
     def document(self, label: str) -> DocumentSpec:
         return next(d for d in self.given if d.label == label)
+
+    @property
+    def expects_rate_limit(self) -> bool:
+        """The clause asks for a rate-limit refusal (its request must not be retried past it)."""
+        return bool(self.message_keys() & RATE_LIMIT_KEYS)
 
     def message_keys(self) -> set[str]:
         keys = {m.key for m in self.then.batch_errors.values()}

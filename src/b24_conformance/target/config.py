@@ -8,6 +8,7 @@ target does not provide is skipped with the reason shown.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import secrets as _secrets
@@ -23,6 +24,7 @@ from ..errors import TargetConfigInvalid
 from ..redact import redact_url
 
 WEBHOOK_URL = re.compile(r"^(https?://[^/]+(?:/[^/]+)*?)/rest/(\d+)/([^/]+)/?$")
+METHOD_AT_END = re.compile(r"^(https?://.+/rest/\d+/[^/]+)/([a-z][\w]*(?:\.[\w]+)+)/?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +67,12 @@ def parse_webhook_url(url: str, role: str = "admin") -> Credential:
     if not url.endswith("/"):
         url += "/"
     match = WEBHOOK_URL.match(url)
+    method = METHOD_AT_END.match(url)
+    if not match and method:
+        raise TargetConfigInvalid(
+            f"the webhook URL {_mask(url)!r} ends with a method name ({method.group(2)})",
+            hint=f"remove {method.group(2)!r}: give the webhook as https://<portal>/rest/<user id>/<code>/",
+        )
     if not match:
         raise TargetConfigInvalid(
             f"not a Bitrix24 webhook URL: {_mask(url)!r}",
@@ -81,6 +89,12 @@ class RateLimit:
     threshold: int = 50
     drain_per_s: float = 2.0
 
+    def __post_init__(self) -> None:
+        if self.threshold < 1 or not self.drain_per_s > 0:
+            raise TargetConfigInvalid(
+                f"rate: threshold {self.threshold} and drain_per_s {self.drain_per_s} must both be above 0",
+                hint="limits.md: 50 requests, then 2 per second (Enterprise: 250 and 5)")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TargetConfig:
@@ -95,6 +109,7 @@ class TargetConfig:
     verify: bool | str = True  # TLS verification: True, False, or a CA bundle path
     plain_http_base: str | None = None  # the plain-HTTP origin of a TLS portal (reference portal)
     source_address: str | None = None  # a second loopback address for burst probes
+    timeout_s: float = 30.0  # per request; a request past it is a fault, never a verdict
 
     def credential(self, role: str) -> Credential | None:
         if role in self.credentials:
@@ -124,10 +139,16 @@ class TargetConfig:
 
 
 def _mask(url: str) -> str:
-    """A malformed URL for an error message: any path segment that could be a secret is hidden."""
+    """A malformed URL for an error message: any path segment that could be a secret is hidden; the
+    host and port are kept, since a wrong port is a common mistake."""
     parts = urlsplit(url if "://" in url else f"//{url}")
-    segments = [seg if seg in ("", "rest") or seg.isdigit() else "***" for seg in parts.path.split("/")]
-    return f"{parts.scheme + '://' if parts.scheme else ''}{parts.hostname or ''}{'/'.join(segments)}"
+    segments = [seg if seg in ("", "rest") or seg.isdigit() or METHOD_NAME.fullmatch(seg) else "***"
+                for seg in parts.path.split("/")]
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme + '://' if parts.scheme else ''}{host}{'/'.join(segments)}"
+
+
+METHOD_NAME = re.compile(r"[a-z][\w]*(?:\.[\w]+)+", re.IGNORECASE)
 
 
 def _rest_endpoint(cred: Credential | None) -> str | None:
@@ -144,16 +165,28 @@ def load_target_config(path: Path, environ: Mapping[str, str] | None = None) -> 
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TargetConfigInvalid(f"cannot read target config {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise TargetConfigInvalid(f"{path}: not UTF-8 text (byte {exc.start})",
+                                  hint="save the target config as UTF-8") from None
     except yaml.YAMLError as exc:
-        raise TargetConfigInvalid(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise TargetConfigInvalid(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(raw, dict):
         raise TargetConfigInvalid(f"{path}: a target config is a mapping")
-    unknown = set(raw) - {"kind", "name", "credentials", "fixtures", "capabilities", "rate", "verify"}
+    unknown = set(raw) - {"kind", "name", "credentials", "fixtures", "capabilities", "rate", "verify", "timeout"}
     if unknown:
         raise TargetConfigInvalid(f"{path}: unknown key(s) {sorted(unknown)}")
     creds_raw = raw.get("credentials")
     if not isinstance(creds_raw, dict) or "admin" not in creds_raw:
         raise TargetConfigInvalid(f"{path}: `credentials` must map roles to credentials and include `admin`")
+    known = known_roles()
+    for role in creds_raw:
+        if role not in known:
+            close = difflib.get_close_matches(str(role), sorted(known), n=1)
+            raise TargetConfigInvalid(f"{path}: credentials.{role}: no clause uses the role {role!r}",
+                                      hint=f"did you mean {close[0]!r}?" if close else
+                                      f"known roles: {', '.join(sorted(known))}")
     credentials = {role: _credential(path, role, spec, environ) for role, spec in creds_raw.items()}
     credentials = {r: c for r, c in credentials.items() if c is not None}
     if "admin" not in credentials:
@@ -162,8 +195,13 @@ def load_target_config(path: Path, environ: Mapping[str, str] | None = None) -> 
     try:
         fixtures = {str(k): int(v) for k, v in (raw.get("fixtures") or {}).items()}
         limit = RateLimit(threshold=int(rate.get("threshold", 50)), drain_per_s=float(rate.get("drain_per_s", 2.0)))
-    except (TypeError, ValueError) as exc:
-        raise TargetConfigInvalid(f"{path}: fixtures and rate must be numbers ({exc})") from None
+        timeout = float(raw.get("timeout", 30.0))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise TargetConfigInvalid(f"{path}: fixtures, rate and timeout must be numbers ({exc})") from None
+    except TargetConfigInvalid as exc:
+        raise TargetConfigInvalid(f"{path}: {exc.message}", hint=exc.hint) from None
+    if not timeout > 0:
+        raise TargetConfigInvalid(f"{path}: timeout must be above 0 seconds, not {timeout}")
     return TargetConfig(
         kind=str(raw.get("kind", "live")),
         name=str(raw.get("name", path.stem)),
@@ -172,7 +210,15 @@ def load_target_config(path: Path, environ: Mapping[str, str] | None = None) -> 
         capabilities=frozenset(raw.get("capabilities") or ()),
         rate=limit,
         verify=raw.get("verify", True),
+        timeout_s=timeout,
     )
+
+
+def known_roles() -> set[str]:
+    """The roles a target config may name: those the clauses use, and `admin`."""
+    from ..contract.clause import load_clauses
+
+    return {"admin", "admin-oauth"} | {c.when.role for c in load_clauses()}
 
 
 def _credential(path: Path, role: str, spec: Any, environ: Mapping[str, str]) -> Credential | None:

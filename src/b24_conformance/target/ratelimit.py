@@ -46,10 +46,23 @@ class LeakyBucket:
             self.waited_s += wait
             return wait
 
+    def saturate(self) -> None:
+        """The portal refused a request: its bucket is full, whatever we counted (another client)."""
+        with self._lock:
+            self._level = max(self._level, float(self.threshold))
+            self._stamp = self.clock()
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4
+    """How often, and how long apart, a request is sent again.
+
+    `attempts` bounds resends after a transport fault or a 5xx (only what is safe to resend);
+    `rate_attempts` bounds resends after a rate-limit refusal, which ran nothing.
+    """
+
+    attempts: int = 3
+    rate_attempts: int = 6
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
 
