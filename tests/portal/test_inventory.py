@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from b24_conformance.portal.database import PortalDB
 from b24_conformance.portal.errors import MessageRef, PortalError
 from b24_conformance.portal.inventory import Inventory, NewDocument, NewElement
 from b24_conformance.portal.methods import CANCEL, CANCEL_LIST, CONDUCT
 from b24_conformance.portal.seed import SeedResult, secret_for, seed
 from b24_conformance.portal.settings import PortalSettings
-from b24_conformance.portal.store import PortalDB
 
 NOW = 1762411074.0
 SETTINGS = PortalSettings(deterministic=True, page_examples=False)  # an empty document table

@@ -16,11 +16,11 @@ from b24_conformance.portal import inventory as inventory_module
 from b24_conformance.portal import listing as listing_module
 from b24_conformance.portal import methods as methods_module
 from b24_conformance.portal import params as params_module
+from b24_conformance.portal.database import PortalDB
 from b24_conformance.portal.errors import MessageRef, PortalError
 from b24_conformance.portal.methods import METHODS, CallContext, ListResult
 from b24_conformance.portal.seed import seed
 from b24_conformance.portal.settings import PortalSettings
-from b24_conformance.portal.store import PortalDB
 
 SETTINGS = PortalSettings(deterministic=True, page_examples=False)  # an empty document table
 PROFILES = ("seed", "docs-en", "docs-ru", "server-en", "server-ru")

@@ -3,7 +3,7 @@
 Layers, inward to outward:
   entities.py   the domain's values (documents, items, balances, rights) and their row/API forms
   inventory.py  the domain's operations on them, plain Python over SQLite
-  store.py      the SQLite schema and connection; seed.py fills it
+  database.py   the SQLite schema and connection; seed.py fills it
   methods.py    one handler per REST method: parse params, call the domain, return `result`;
                 params.py coerces params, listing.py filters and pages lists, fields.py describes fields
   wire.py, auth.py, limits.py, batch.py, envelope.py   the Bitrix calling conventions

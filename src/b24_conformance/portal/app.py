@@ -50,6 +50,7 @@ from ..contract.profile import Profile, load_profile
 from . import seed as seeding
 from .auth import authenticate, check_scope
 from .batch import BATCH, run_batch
+from .database import CredentialRecord, PortalDB, PortalRecord
 from .envelope import (
     JSON_MEDIA_TYPE,
     OPERATING_WINDOW_S,
@@ -67,7 +68,6 @@ from .limits import LeakyBucket, OperatingBudget, OperatingState
 from .methods import METHODS, CallContext, ListResult, MethodSpec
 from .mutants import MutantMiddleware, check_names
 from .settings import PortalSettings
-from .store import CredentialRecord, PortalDB, PortalRecord
 from .wire import MAX_BODY_BYTES, WireError, merge_params, parse_body, parse_query, parse_rest_path
 
 logger = logging.getLogger("b24_conformance.portal")
@@ -175,10 +175,6 @@ class PortalRuntime:
             return self.fail(exc)
 
 
-def _respond(outcome: CallOutcome) -> Response:
-    return Response(encode(outcome.body()), status_code=outcome.http, media_type=JSON_MEDIA_TYPE)
-
-
 JSON_MEDIA_TYPE_HEADER = JSON_MEDIA_TYPE.encode("latin-1")
 
 
@@ -260,7 +256,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlette:
-    """A reference portal app. Creates and seeds an SQLite store unless `db` is given (then not seeded)."""
+    """A reference portal app. Creates and seeds an SQLite database unless `db` is given (then not seeded)."""
     profile = load_profile(settings.profile)
     owns_db = db is None
     if db is None:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .database import PortalDB, PortalRecord
 from .entities import (
-    ACTIONS,
-    DOC_TYPES,
     INT64,
     ZERO,
     ActionKeys,
@@ -28,20 +27,6 @@ from .entities import (
     iso,
 )
 from .errors import MessageRef, PortalError
-from .store import PortalDB, PortalRecord
-
-# ACTIONS and DOC_TYPES are unused here; re-exported so callers may keep importing them from this module.
-__all__ = [
-    "ACTIONS",
-    "DOCUMENT_UPDATABLE",
-    "DOC_TYPES",
-    "STORE_COLUMNS",
-    "Inventory",
-    "NewDocument",
-    "NewElement",
-    "iso",
-    "load_rights",
-]
 
 
 def load_rights(conn: sqlite3.Connection, portal_id: int, user_id: int) -> Rights:

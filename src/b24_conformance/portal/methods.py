@@ -85,6 +85,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .database import PortalDB, PortalRecord
 from .entities import DOC_TYPES, TYPE_NAMES, ActionKeys, NewDocument, NewElement
 from .errors import PortalError
 from .fields import (
@@ -117,7 +118,6 @@ from .params import (
     to_text,
 )
 from .settings import PortalSettings
-from .store import PortalDB, PortalRecord
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 

@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .inventory import ACTIONS, DOC_TYPES, Inventory, NewDocument, NewElement, iso
+from .database import CredentialRecord, PortalDB
+from .entities import ACTIONS, DOC_TYPES, NewDocument, NewElement, iso
+from .inventory import Inventory
 from .settings import PortalSettings
-from .store import CredentialRecord, PortalDB
 
 TEN_YEARS_S = 10 * 365 * 24 * 3600
 MAIN, BASIC, OFF = 1, 2, 3
