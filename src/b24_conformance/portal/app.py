@@ -51,6 +51,7 @@ from . import seed as seeding
 from .auth import authenticate, check_scope
 from .batch import BATCH, run_batch
 from .database import CredentialRecord, PortalDB, PortalRecord
+from .deviations import FAITHFUL, WIRE, Deviations
 from .envelope import (
     JSON_MEDIA_TYPE,
     OPERATING_WINDOW_S,
@@ -66,9 +67,10 @@ from .envelope import (
 from .errors import PortalError
 from .limits import LeakyBucket, OperatingBudget, OperatingState
 from .methods import METHODS, CallContext, ListResult, MethodSpec
-from .mutants import MutantMiddleware, check_names
+from .mutants import deviations_for
 from .settings import PortalSettings
 from .wire import MAX_BODY_BYTES, WireError, merge_params, parse_body, parse_query, parse_rest_path
+from .wire_deviations import MutantMiddleware
 
 logger = logging.getLogger("b24_conformance.portal")
 
@@ -88,6 +90,7 @@ class PortalRuntime:
     limiter: LeakyBucket
     budget: OperatingBudget
     methods: Mapping[str, MethodSpec] = field(default_factory=lambda: METHODS)
+    deviations: Deviations = FAITHFUL  # from settings.mutants; the handlers read the domain ones
     # Requests run side by side on worker threads (settings.workers), as PHP-FPM workers do, so
     # conduct and cancel are atomic by the database transaction, not by the accident of one event
     # loop. A plain executor costs less per call than anyio's to_thread. None: on the event loop.
@@ -116,7 +119,8 @@ class PortalRuntime:
         except PortalError as exc:
             return self.fail(exc)
         start = self.clock()
-        ctx = CallContext(db=self.db, settings=self.settings, portal=portal, user_id=cred.user_id, now=start)
+        ctx = CallContext(db=self.db, settings=self.settings, portal=portal, user_id=cred.user_id, now=start,
+                          deviations=self.deviations)
         began = time.perf_counter()
         try:
             value = spec.handler(ctx, params)
@@ -266,6 +270,7 @@ def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlett
     else:
         credentials, fixtures = db.credentials(), {}
     clock: Clock = FixedClock(settings.fixed_clock) if settings.deterministic else wall_clock
+    deviations = deviations_for(settings.mutants)
     runtime = PortalRuntime(
         settings=settings,
         db=db,
@@ -273,16 +278,17 @@ def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlett
         clock=clock,
         limiter=LeakyBucket(settings.rate_threshold, settings.rate_drain_per_s),
         budget=OperatingBudget(settings.operating_limit_s, clock=clock),
+        deviations=deviations,
         workers=ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="b24-portal")
         if settings.workers > 0 else None,
     )
     for cred in credentials:
         if cred.label == EXHAUSTED_LABEL:
             runtime.budget.exhaust(cred.secret, EXHAUSTED_METHOD)
-    # Wire mutants rewrite requests/responses around the unchanged app; domain mutants are read by
-    # the handlers from settings.mutants. No middleware at all when none is on (the hot path).
+    # Wire deviations rewrite requests/responses around the unchanged app; domain deviations are
+    # read by the handlers (runtime.deviations). No middleware at all when none is on (the hot path).
     middleware = (
-        [Middleware(MutantMiddleware, mutants=check_names(settings.mutants))] if settings.mutants else []
+        [Middleware(MutantMiddleware, deviations=deviations)] if deviations.on(WIRE) else []
     ) + [Middleware(RestFastPath, runtime=runtime)]
     app = Starlette(
         middleware=middleware,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .database import PortalDB, PortalRecord
+from .deviations import FAITHFUL, Deviations
 from .entities import (
     INT64,
     ZERO,
@@ -103,30 +104,30 @@ class Inventory:
     rights: Rights
     now: float
     require_contractor: bool = False
-    mutants: frozenset[str] = frozenset()  # named deviations (portal/mutants.py), empty on a faithful portal
+    deviations: Deviations = FAITHFUL  # switched on by mutants (portal/mutants.py)
 
     @classmethod
     def open(
         cls, db: PortalDB, portal: PortalRecord, user_id: int, now: float, *, require_contractor: bool = False,
-        mutants: frozenset[str] = frozenset(),
+        deviations: Deviations = FAITHFUL,
     ) -> Inventory:
         def load() -> Rights:
             with db.transaction() as conn:
                 return load_rights(conn, portal.id, user_id)
 
         rights = db.memo(("rights", portal.id, user_id), load) or Rights()
-        return cls(db, portal, user_id, rights, now, require_contractor, mutants)
+        return cls(db, portal, user_id, rights, now, require_contractor, deviations)
 
     # -- portal-wide preconditions
 
     def require_plan(self, key: str) -> None:
-        if "ignore-plan" in self.mutants and key.startswith("cancel."):
+        if self.deviations.cancel_ignores_plan and key.startswith("cancel."):
             return
         if not self.portal.plan_has_inventory:
             raise PortalError(key)
 
     def require_mode(self, key: str) -> None:
-        if "ignore-inventory-mode" in self.mutants and key.startswith("cancel."):
+        if self.deviations.cancel_ignores_mode and key.startswith("cancel."):
             return
         if not self.portal.inventory_enabled:
             raise PortalError(key)
@@ -350,29 +351,29 @@ class Inventory:
         The status check-and-set is one `UPDATE … WHERE status = 'Y'` inside the transaction, so of
         two simultaneous cancels exactly one reverts the balances.
         """
-        if "racy-cancel" in self.mutants:
+        if self.deviations.cancel_check_then_act:
             self._racy_cancel(doc_id, keys, shown_id)
             return
         with self.db.transaction() as conn:
             doc, movements = self._cancel_checks(conn, doc_id, keys, shown_id)
-            allowed = ("Y", *(("N",) if "cancel-draft-accepted" in self.mutants else ()),
-                       *(("C",) if "cancel-twice-accepted" in self.mutants else ()))
+            dv = self.deviations
+            allowed = ("Y", *(("N",) if dv.cancel_accepts_draft else ()), *(("C",) if dv.cancel_accepts_cancelled else ()))
             self._cancel_apply(conn, doc, movements, keys, allowed)
 
     def _cancel_checks(
         self, conn: sqlite3.Connection, doc_id: int | None, keys: ActionKeys, shown_id: str
     ) -> tuple[Document, list[Movement]]:
         """Exists, cancel right for the type, warehouse rights; the movements to reverse."""
-        m = self.mutants
+        dv = self.deviations
         doc = self._document(conn, doc_id)
         if doc is None:
-            wrong = "missing-document-not-found" in m and keys.not_found == "cancel.not-found"
+            wrong = dv.cancel_missing_says_delete and keys.not_found == "cancel.not-found"
             raise PortalError("delete.not-found" if wrong else keys.not_found, id=shown_id)
-        if not self.rights.may("cancel", doc.doc_type) and "ignore-cancel-right" not in m:
+        if not self.rights.may("cancel", doc.doc_type) and not dv.cancel_ignores_cancel_right:
             raise PortalError(keys.no_rights, id=doc.id, title=doc.display_title)
         movements = self._movements_of(conn, doc.id)
         stores = {mv.store_id for mv in movements}.union(*(i.stores for i in self._elements_of(conn, doc.id)))
-        if not self.rights.may_stores(stores) and "ignore-store-right" not in m:
+        if not self.rights.may_stores(stores) and not dv.cancel_ignores_store_right:
             raise PortalError(keys.no_store_rights, id=doc.id, title=doc.display_title)
         return doc, movements
 
@@ -381,25 +382,25 @@ class Inventory:
         allowed: tuple[str, ...],
     ) -> None:
         """Set the status (only from an `allowed` one) and reverse the movements."""
-        m = self.mutants
+        dv = self.deviations
         cur = conn.execute(
             f"UPDATE documents SET status = ?, status_by = ?, date_status = ?, date_modify = ?"
             f" WHERE id = ? AND status IN ({','.join('?' * len(allowed))})",
-            ("N" if "cancel-sets-draft" in m else "C", self.user_id, iso(self.now), iso(self.now), doc.id, *allowed),
+            ("N" if dv.cancel_sets_draft else "C", self.user_id, iso(self.now), iso(self.now), doc.id, *allowed),
         )
         if cur.rowcount != 1:
             raise PortalError(keys.refused, id=doc.id, title=doc.display_title)
-        if "cancel-keeps-balances" in m:
+        if dv.cancel_keeps_balances:
             return
         for move in reversed(movements):
-            if "transfer-cancel-one-sided" in m and doc.doc_type == "M" and move.delta < 0:
+            if dv.transfer_cancel_one_sided and doc.doc_type == "M" and move.delta < 0:
                 continue
             balance = self._balance(conn, move.product_id, move.store_id) - move.delta
             self._set_balance(conn, move.product_id, move.store_id, balance)
         conn.execute("DELETE FROM document_movements WHERE doc_id = ?", (doc.id,))
 
     def _racy_cancel(self, doc_id: int | None, keys: ActionKeys, shown_id: str) -> None:
-        """The `racy-cancel` mutant: check, let go, then act; two callers can both pass the check."""
+        """`cancel_check_then_act` (the `racy-cancel` mutant): check, let go, then act; two callers can both pass the check."""
         with self.db.transaction() as conn:
             doc, movements = self._cancel_checks(conn, doc_id, keys, shown_id)
             if doc.status != "Y":

@@ -86,6 +86,7 @@ from decimal import Decimal
 from typing import Any
 
 from .database import PortalDB, PortalRecord
+from .deviations import FAITHFUL, Deviations
 from .entities import DOC_TYPES, TYPE_NAMES, ActionKeys, NewDocument, NewElement
 from .errors import PortalError
 from .fields import (
@@ -138,6 +139,7 @@ class CallContext:
     portal: PortalRecord
     user_id: int
     now: float  # unix time of the call
+    deviations: Deviations = FAITHFUL  # the domain deviations switched on (a faithful portal: none)
 
 
 Handler = Callable[[CallContext, Mapping[str, Any]], Any]
@@ -174,7 +176,7 @@ UPDATE = ActionKeys("update.not-found", "update.no-rights", "update.no-rights", 
 def _inventory(ctx: CallContext) -> Inventory:
     return Inventory.open(
         ctx.db, ctx.portal, ctx.user_id, ctx.now, require_contractor=ctx.settings.require_contractor,
-        mutants=frozenset(ctx.settings.mutants),
+        deviations=ctx.deviations,
     )
 
 
@@ -312,7 +314,7 @@ def document_cancel_list(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     inv = _inventory(ctx)
     inv.require_plan("cancel-list.plan")
     inv.require_mode("cancel-list.mode-disabled")
-    if "cancel-list-atomic" in inv.mutants:  # a deviation: all or nothing, the first refusal cancels none
+    if inv.deviations.cancel_list_atomic:  # a deviation: all or nothing, the first refusal cancels none
         for raw in ids:
             doc = inv.document(maybe_int(raw)) if maybe_int(raw) is not None else None
             if doc is None or doc.status != "Y":
