@@ -50,8 +50,9 @@ from ..contract.profile import Profile, load_profile
 from . import seed as seeding
 from .auth import authenticate, check_scope
 from .batch import BATCH, run_batch
-from .database import CredentialRecord, PortalDB, PortalRecord
+from .database import CredentialRecord, PortalDB
 from .deviations import FAITHFUL, WIRE, Deviations
+from .entities import PortalRecord
 from .envelope import (
     JSON_MEDIA_TYPE,
     OPERATING_WINDOW_S,
@@ -66,7 +67,8 @@ from .envelope import (
 )
 from .errors import PortalError
 from .limits import LeakyBucket, OperatingBudget, OperatingState
-from .methods import METHODS, CallContext, ListResult, MethodSpec
+from .listing import ListResult
+from .methods import METHODS, CallContext, MethodSpec
 from .mutants import deviations_for
 from .settings import PortalSettings
 from .wire import MAX_BODY_BYTES, WireError, merge_params, parse_body, parse_query, parse_rest_path
