@@ -111,8 +111,8 @@ def test_registry_is_keyed_by_lower_case_name() -> None:
 
 
 def test_every_key_the_domain_raises_is_in_every_profile() -> None:
-    modules = (document_methods, element_methods, catalog_methods, context_module, params_module, listing_module,
-               inventory_module, entities_module)
+    modules = (document_methods, element_methods, catalog_methods, context_module, params_module,
+               listing_module, inventory_module, entities_module)
     source = "".join(Path(m.__file__).read_text() for m in modules)  # type: ignore[arg-type]
     prefixes = (
         "param",

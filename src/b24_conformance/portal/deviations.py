@@ -79,4 +79,5 @@ class Deviations:
 
 
 FAITHFUL = Deviations()
-LAYERS: dict[str, str] = {f.name: f.metadata["layer"] for f in fields(Deviations)}  # field -> where it is read
+# Each field of Deviations -> where it is read (DOMAIN or WIRE).
+LAYERS: dict[str, str] = {f.name: f.metadata["layer"] for f in fields(Deviations)}

@@ -265,7 +265,8 @@ class Inventory:
         for move in reversed(movements):
             if dv.transfer_cancel_one_sided and doc.doc_type == "M" and move.delta < 0:
                 continue
-            tx.set_balance(move.product_id, move.store_id, tx.balance(move.product_id, move.store_id) - move.delta)
+            balance = tx.balance(move.product_id, move.store_id) - move.delta
+            tx.set_balance(move.product_id, move.store_id, balance)
         tx.forget_movements(doc.id)
 
     def _racy_cancel(self, doc_id: int | None, keys: ActionKeys, shown_id: str) -> None:
@@ -320,7 +321,9 @@ class Inventory:
         if doc.doc_type in "ASM" and item.store_to is None:
             raise PortalError("param.missing", param="storeTo")
 
-    def _editable_element(self, tx: InventoryTransaction, element_id: int) -> tuple[DocumentElement, Document]:
+    def _editable_element(
+        self, tx: InventoryTransaction, element_id: int
+    ) -> tuple[DocumentElement, Document]:
         """The item and its document, if the caller may change it there."""
         element = tx.element(element_id)
         if element is None:

@@ -111,7 +111,9 @@ class Listed(Protocol):
     def to_api(self) -> dict[str, Any]: ...
 
 
-def list_result(key: str, items: Iterable[Listed], types: Mapping[str, str], params: Mapping[str, Any]) -> ListResult:
+def list_result(
+    key: str, items: Iterable[Listed], types: Mapping[str, str], params: Mapping[str, Any]
+) -> ListResult:
     """`{key: page}` of `items` in their API form, filtered, ordered, paged and projected per `params`."""
     rows, total, nxt = paginate([item.to_api() for item in items], types, params)
     return ListResult({key: rows}, total, nxt)

@@ -101,7 +101,8 @@ class SqliteInventoryTransaction:
         return self.conn.execute(sql, (*changes.values(), doc_id, *allowed)).rowcount
 
     def delete_document(self, doc_id: int) -> None:
-        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))  # items, movements: ON DELETE CASCADE
+        # Its items and movements go with it: ON DELETE CASCADE.
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
     # -- items
 
@@ -129,9 +130,10 @@ class SqliteInventoryTransaction:
 
     def add_element(self, item: NewElement) -> DocumentElement:
         cur = self.conn.execute(
-            "INSERT INTO document_elements (doc_id, element_id, store_from, store_to, amount, purchasing_price)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (item.doc_id, item.element_id, item.store_from, item.store_to, str(item.amount), item.purchasing_price),
+            "INSERT INTO document_elements (doc_id, element_id, store_from, store_to, amount,"
+            " purchasing_price) VALUES (?, ?, ?, ?, ?, ?)",
+            (item.doc_id, item.element_id, item.store_from, item.store_to, str(item.amount),
+             item.purchasing_price),
         )
         return self._element_row(cur.lastrowid)
 
@@ -144,7 +146,8 @@ class SqliteInventoryTransaction:
         return self._element_row(element_id)
 
     def _element_row(self, element_id: int | None) -> DocumentElement:
-        return _element(self.conn.execute("SELECT * FROM document_elements WHERE id = ?", (element_id,)).fetchone())
+        row = self.conn.execute("SELECT * FROM document_elements WHERE id = ?", (element_id,)).fetchone()
+        return _element(row)
 
     def delete_element(self, element_id: int) -> None:
         self.conn.execute("DELETE FROM document_elements WHERE id = ?", (element_id,))
@@ -179,7 +182,8 @@ class SqliteInventoryTransaction:
 
     def movements_of(self, doc_id: int) -> list[Movement]:
         rows = self.conn.execute(
-            "SELECT product_id, store_id, delta FROM document_movements WHERE doc_id = ? ORDER BY id", (doc_id,)
+            "SELECT product_id, store_id, delta FROM document_movements WHERE doc_id = ? ORDER BY id",
+            (doc_id,),
         ).fetchall()
         return [Movement(r[0], r[1], Decimal(r[2])) for r in rows]
 
