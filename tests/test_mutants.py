@@ -1,11 +1,15 @@
 """A suite that cannot fail is worthless: each mutant is caught by the clauses named for it, and
-every clause catches at least one mutant."""
+every clause catches at least one mutant. Each mutant is one declaration that switches on exactly
+one field of `Deviations`, and `Deviations()` is the faithful portal."""
+
+from dataclasses import fields
 
 import pytest
 
 from b24_conformance.contract.clause import load_clauses
 from b24_conformance.errors import UsageError
-from b24_conformance.portal.mutants import MUTANTS, check_names
+from b24_conformance.portal.deviations import FAITHFUL, LAYERS, Deviations
+from b24_conformance.portal.mutants import MUTANTS, Mutant, check_names, deviations_for
 from b24_conformance.selftest import run_mutant
 
 CLAUSES = {c.id: c for c in load_clauses()}
@@ -25,6 +29,41 @@ def test_mutants_name_only_real_clauses():
 def test_unknown_mutant_names_get_a_suggestion():
     with pytest.raises(UsageError, match="did you mean 'racy-cancel'"):
         check_names(["racy-cancle"])
+
+
+def test_the_default_deviations_are_the_faithful_portal():
+    assert Deviations() == FAITHFUL == Deviations.none() == deviations_for(())
+    assert FAITHFUL.on() == ()
+    assert all(f.default is False for f in fields(Deviations))
+
+
+def test_every_deviation_is_switched_on_by_exactly_one_mutant():
+    switched = sorted(m.switch for m in MUTANTS.values())
+    assert switched == sorted(f.name for f in fields(Deviations))
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_a_mutant_switches_on_its_field_and_nothing_else(name):
+    mutant = MUTANTS[name]
+    assert deviations_for([name]).on() == (mutant.switch,)
+    assert deviations_for([name]).on(mutant.layer) == (mutant.switch,)
+    assert mutant.layer == LAYERS[mutant.switch]
+
+
+def test_mutants_combine():
+    both = deviations_for(["racy-cancel", "no-get"])
+    assert both.on() == ("cancel_check_then_act", "refuses_get")
+    assert both.on("wire") == ("refuses_get",) and both.on("domain") == ("cancel_check_then_act",)
+
+
+def test_a_mutant_must_switch_a_real_deviation():
+    with pytest.raises(ValueError, match="no field of Deviations"):
+        Mutant(name="typo", breaks="x", killed_by=(), switch="cancel_keeps_balance")
+
+
+def test_unknown_mutant_names_are_refused_when_deviations_are_built():
+    with pytest.raises(UsageError, match="did you mean 'no-get'"):
+        deviations_for(["no-gett"])
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))

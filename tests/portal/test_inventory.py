@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from b24_conformance.portal.catalog import CatalogRecords
+from b24_conformance.portal.database import PortalDB
+from b24_conformance.portal.entities import NewDocument, NewElement
 from b24_conformance.portal.errors import MessageRef, PortalError
-from b24_conformance.portal.inventory import Inventory, NewDocument, NewElement
-from b24_conformance.portal.methods import CANCEL, CANCEL_LIST, CONDUCT
+from b24_conformance.portal.inventory import Inventory
+from b24_conformance.portal.methods.documents import CANCEL, CANCEL_LIST, CONDUCT
 from b24_conformance.portal.seed import SeedResult, secret_for, seed
 from b24_conformance.portal.settings import PortalSettings
-from b24_conformance.portal.store import PortalDB
+from b24_conformance.portal.sqlite_repository import SqliteInventory
 
 NOW = 1762411074.0
 SETTINGS = PortalSettings(deterministic=True, page_examples=False)  # an empty document table
@@ -33,7 +36,8 @@ def seeded(db: PortalDB) -> SeedResult:
 
 
 def inventory(db: PortalDB, user_id: int = 1, portal_id: int = 1, *, contractor: bool = False) -> Inventory:
-    return Inventory.open(db, db.portal(portal_id), user_id, NOW, require_contractor=contractor)
+    return Inventory.open(SqliteInventory(db, portal_id), db.portal(portal_id), user_id, NOW,
+                          require_contractor=contractor)
 
 
 def new_doc(inv: Inventory, doc_type: str, *items: tuple[int, int | None, int | None, str]) -> int:
@@ -64,8 +68,9 @@ def stock(inv: Inventory, fx: dict[str, int], amount: str = "10") -> None:
     )
 
 
-def balances(inv: Inventory) -> dict[tuple[int, int], Decimal]:
-    return {(sp.product_id, sp.store_id): sp.amount for sp in inv.store_products()}
+def balances(db: PortalDB) -> dict[tuple[int, int], Decimal]:
+    """Every balance row of the main portal (as catalog.storeproduct.list reads them)."""
+    return {(sp.product_id, sp.store_id): sp.amount for sp in CatalogRecords(db, 1, 1, NOW).store_products()}
 
 
 def raises(key: str) -> pytest.RaisesContext[PortalError]:
@@ -97,20 +102,20 @@ def test_conduct_moves_stock_and_cancel_restores_it_exactly(
     stock(inv, fx, "10.1")
     store = {"main": fx["main_store_id"], "second": fx["second_store_id"], None: None}
     product = fx["product_id"]
-    before = balances(inv)
+    before = balances(db)
     doc_id = new_doc(
         inv, doc_type, (product, store[from_], store[to], "1.1"), (product, store[from_], store[to], "2.2")
     )
 
     inv.conduct(doc_id, CONDUCT)
-    after = balances(inv)
+    after = balances(db)
     for name, delta in expected.items():
         assert after[(product, store[name])] == before.get((product, store[name]), Decimal(0)) + delta
     assert inv.document(doc_id).status == "Y"  # type: ignore[union-attr]
     assert inv.document(doc_id).total == pytest.approx(3.3 * 2.5)  # type: ignore[union-attr]
 
     inv.cancel(doc_id, CANCEL)
-    restored = balances(inv)
+    restored = balances(db)
     assert {k: v for k, v in restored.items() if v or k in before} == before
     assert inv.document(doc_id).status == "C"  # type: ignore[union-attr]
 
@@ -118,7 +123,7 @@ def test_conduct_moves_stock_and_cancel_restores_it_exactly(
 def test_outflow_beyond_stock_refuses_the_whole_conduct(db: PortalDB, seeded: SeedResult) -> None:
     fx, inv = seeded.fixtures, inventory(db)
     stock(inv, fx, "5")
-    before = balances(inv)
+    before = balances(db)
     main = fx["main_store_id"]
     doc_id = new_doc(
         inv, "D", (fx["second_product_id"], main, None, "2"), (fx["product_id"], main, None, "6")
@@ -128,7 +133,7 @@ def test_outflow_beyond_stock_refuses_the_whole_conduct(db: PortalDB, seeded: Se
     assert info.value.params["error"] == MessageRef(
         "reason.insufficient-amount", {"product": fx["product_id"], "name": "Monster Energy"}
     )
-    assert balances(inv) == before  # the first item's write-off was rolled back too
+    assert balances(db) == before  # the first item's write-off was rolled back too
     assert inv.document(doc_id).status == "N"  # type: ignore[union-attr]
 
 
@@ -137,7 +142,7 @@ def test_transfer_needs_stock_at_the_source(db: PortalDB, seeded: SeedResult) ->
     doc_id = new_doc(inv, "M", (fx["product_id"], fx["second_store_id"], fx["main_store_id"], "1"))
     with raises("conduct.failed"):
         inv.conduct(doc_id, CONDUCT)
-    assert balances(inv) == {}
+    assert balances(db) == {}
 
 
 def test_zero_amount_is_an_incorrect_quantity(db: PortalDB, seeded: SeedResult) -> None:

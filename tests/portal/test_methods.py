@@ -14,13 +14,17 @@ from b24_conformance.contract.profile import load_profile
 from b24_conformance.portal import entities as entities_module
 from b24_conformance.portal import inventory as inventory_module
 from b24_conformance.portal import listing as listing_module
-from b24_conformance.portal import methods as methods_module
 from b24_conformance.portal import params as params_module
+from b24_conformance.portal.database import PortalDB
 from b24_conformance.portal.errors import MessageRef, PortalError
-from b24_conformance.portal.methods import METHODS, CallContext, ListResult
+from b24_conformance.portal.listing import ListResult
+from b24_conformance.portal.methods import METHODS, CallContext
+from b24_conformance.portal.methods import catalog as catalog_methods
+from b24_conformance.portal.methods import context as context_module
+from b24_conformance.portal.methods import documents as document_methods
+from b24_conformance.portal.methods import elements as element_methods
 from b24_conformance.portal.seed import seed
 from b24_conformance.portal.settings import PortalSettings
-from b24_conformance.portal.store import PortalDB
 
 SETTINGS = PortalSettings(deterministic=True, page_examples=False)  # an empty document table
 PROFILES = ("seed", "docs-en", "docs-ru", "server-en", "server-ru")
@@ -107,7 +111,8 @@ def test_registry_is_keyed_by_lower_case_name() -> None:
 
 
 def test_every_key_the_domain_raises_is_in_every_profile() -> None:
-    modules = (methods_module, params_module, listing_module, inventory_module, entities_module)
+    modules = (document_methods, element_methods, catalog_methods, context_module, params_module,
+               listing_module, inventory_module, entities_module)
     source = "".join(Path(m.__file__).read_text() for m in modules)  # type: ignore[arg-type]
     prefixes = (
         "param",

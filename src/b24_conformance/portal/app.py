@@ -50,6 +50,9 @@ from ..contract.profile import Profile, load_profile
 from . import seed as seeding
 from .auth import authenticate, check_scope
 from .batch import BATCH, run_batch
+from .database import CredentialRecord, PortalDB
+from .deviations import FAITHFUL, WIRE, Deviations
+from .entities import PortalRecord
 from .envelope import (
     JSON_MEDIA_TYPE,
     OPERATING_WINDOW_S,
@@ -64,11 +67,12 @@ from .envelope import (
 )
 from .errors import PortalError
 from .limits import LeakyBucket, OperatingBudget, OperatingState
-from .methods import METHODS, CallContext, ListResult, MethodSpec
-from .mutants import MutantMiddleware, check_names
+from .listing import ListResult
+from .methods import METHODS, CallContext, MethodSpec
+from .mutants import deviations_for
 from .settings import PortalSettings
-from .store import CredentialRecord, PortalDB, PortalRecord
 from .wire import MAX_BODY_BYTES, WireError, merge_params, parse_body, parse_query, parse_rest_path
+from .wire_deviations import MutantMiddleware
 
 logger = logging.getLogger("b24_conformance.portal")
 
@@ -88,6 +92,7 @@ class PortalRuntime:
     limiter: LeakyBucket
     budget: OperatingBudget
     methods: Mapping[str, MethodSpec] = field(default_factory=lambda: METHODS)
+    deviations: Deviations = FAITHFUL  # from settings.mutants; the handlers read the domain ones
     # Requests run side by side on worker threads (settings.workers), as PHP-FPM workers do, so
     # conduct and cancel are atomic by the database transaction, not by the accident of one event
     # loop. A plain executor costs less per call than anyio's to_thread. None: on the event loop.
@@ -116,7 +121,8 @@ class PortalRuntime:
         except PortalError as exc:
             return self.fail(exc)
         start = self.clock()
-        ctx = CallContext(db=self.db, settings=self.settings, portal=portal, user_id=cred.user_id, now=start)
+        ctx = CallContext(db=self.db, settings=self.settings, portal=portal, user_id=cred.user_id, now=start,
+                          deviations=self.deviations)
         began = time.perf_counter()
         try:
             value = spec.handler(ctx, params)
@@ -173,10 +179,6 @@ class PortalRuntime:
             return CallOutcome.failure(exc.http, exc.error, exc.description)
         except PortalError as exc:
             return self.fail(exc)
-
-
-def _respond(outcome: CallOutcome) -> Response:
-    return Response(encode(outcome.body()), status_code=outcome.http, media_type=JSON_MEDIA_TYPE)
 
 
 JSON_MEDIA_TYPE_HEADER = JSON_MEDIA_TYPE.encode("latin-1")
@@ -260,7 +262,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlette:
-    """A reference portal app. Creates and seeds an SQLite store unless `db` is given (then not seeded)."""
+    """A reference portal app. Creates and seeds an SQLite database unless `db` is given (then not seeded)."""
     profile = load_profile(settings.profile)
     owns_db = db is None
     if db is None:
@@ -270,6 +272,7 @@ def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlett
     else:
         credentials, fixtures = db.credentials(), {}
     clock: Clock = FixedClock(settings.fixed_clock) if settings.deterministic else wall_clock
+    deviations = deviations_for(settings.mutants)
     runtime = PortalRuntime(
         settings=settings,
         db=db,
@@ -277,16 +280,17 @@ def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlett
         clock=clock,
         limiter=LeakyBucket(settings.rate_threshold, settings.rate_drain_per_s),
         budget=OperatingBudget(settings.operating_limit_s, clock=clock),
+        deviations=deviations,
         workers=ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="b24-portal")
         if settings.workers > 0 else None,
     )
     for cred in credentials:
         if cred.label == EXHAUSTED_LABEL:
             runtime.budget.exhaust(cred.secret, EXHAUSTED_METHOD)
-    # Wire mutants rewrite requests/responses around the unchanged app; domain mutants are read by
-    # the handlers from settings.mutants. No middleware at all when none is on (the hot path).
+    # Wire deviations rewrite requests/responses around the unchanged app; domain deviations are
+    # read by the handlers (runtime.deviations). No middleware at all when none is on (the hot path).
     middleware = (
-        [Middleware(MutantMiddleware, mutants=check_names(settings.mutants))] if settings.mutants else []
+        [Middleware(MutantMiddleware, deviations=deviations)] if deviations.on(WIRE) else []
     ) + [Middleware(RestFastPath, runtime=runtime)]
     app = Starlette(
         middleware=middleware,

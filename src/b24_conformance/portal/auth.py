@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .database import CredentialRecord, PortalDB
 from .errors import PortalError
-from .store import CredentialRecord, PortalDB
 from .wire import RestPath
 
 WEBHOOK = "webhook"

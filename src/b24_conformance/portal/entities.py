@@ -1,13 +1,12 @@
-"""The inventory domain's values: document types, rights, entities with their row and API forms, and inputs."""
+"""The inventory domain's values: document types, the portal, rights, entities with their API forms, and inputs."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 DOC_TYPES: tuple[str, ...] = ("A", "S", "M", "R", "D")
 # `catalog.enum.getStoreDocumentTypes` names (EN docs); used for a document's title when it has none.
@@ -19,6 +18,8 @@ TYPE_NAMES: Mapping[str, str] = {
     "D": "Goods Write-off",
 }
 ACTIONS: tuple[str, ...] = ("conduct", "cancel", "delete", "edit")
+# Document statuses: N draft, Y conducted, C cancelled.
+DRAFT, CONDUCTED, CANCELLED = "N", "Y", "C"
 INT64 = range(-(2**63), 2**63)
 ZERO = Decimal(0)
 
@@ -37,7 +38,18 @@ def number(value: Decimal | float | None) -> int | float | None:
     return float(value)
 
 
-# --- rights -------------------------------------------------------------------------------------
+# --- the portal and its users' rights ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRecord:
+    """One portal: its plan may lack inventory accounting, and the accounting may be switched off."""
+
+    id: int
+    name: str
+    plan_has_inventory: bool
+    inventory_enabled: bool
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +98,6 @@ class Document:
     total: float | None
     commentary: str | None
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Document:
-        return cls(*(row[name] for name in cls.__slots__))  # type: ignore[attr-defined]
-
     @property
     def display_title(self) -> str:
         """The title used in list-method messages: the stored one, else "<type name> <id>"."""
@@ -126,18 +134,6 @@ class DocumentElement:
     store_to: int | None
     amount: Decimal
     purchasing_price: float | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> DocumentElement:
-        return cls(
-            row["id"],
-            row["doc_id"],
-            row["element_id"],
-            row["store_from"],
-            row["store_to"],
-            Decimal(row["amount"]),
-            row["purchasing_price"],
-        )
 
     @property
     def stores(self) -> set[int]:
@@ -194,10 +190,6 @@ class Store:
     date_create: str
     date_modify: str
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Store:
-        return cls(*(row[name] for name in cls.__slots__))  # type: ignore[attr-defined]
-
     def to_api(self) -> dict[str, Any]:
         return {
             "active": self.active,
@@ -234,10 +226,6 @@ class Product:
     modified_by: int | None
     date_create: str
     timestamp_x: str
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Product:
-        return cls(*(row[name] for name in cls.__slots__))  # type: ignore[attr-defined]
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -287,6 +275,13 @@ class Movement:
 
 
 # --- inputs -------------------------------------------------------------------------------------
+
+
+class DocumentRef(NamedTuple):
+    """One entry of a list method's `documentIds`: the id it names (None: no integer) and how to show it."""
+
+    id: int | None
+    shown: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

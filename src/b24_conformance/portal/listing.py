@@ -1,12 +1,14 @@
-"""The list methods' machinery: filter, order, select and page API dicts as Bitrix's list actions do."""
+"""The list methods' machinery: filter, order, select and page API dicts as Bitrix's list actions do,
+and `list_result`, the one way a `*.list` handler answers (rows under a key, with total and next)."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import PortalError
 from .params import parse_datetime, shown, start_param, to_array, to_decimal, to_object
@@ -94,6 +96,27 @@ def split_filter_key(key: str) -> tuple[str, str]:
 def _field(name: str, types: Mapping[str, str]) -> str | None:
     lowered = name.lower()
     return next((f for f in types if f.lower() == lowered), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ListResult:
+    """A list method's answer: `result`, plus the envelope's `total` and `next`."""
+
+    result: Any
+    total: int
+    next: int | None
+
+
+class Listed(Protocol):
+    def to_api(self) -> dict[str, Any]: ...
+
+
+def list_result(
+    key: str, items: Iterable[Listed], types: Mapping[str, str], params: Mapping[str, Any]
+) -> ListResult:
+    """`{key: page}` of `items` in their API form, filtered, ordered, paged and projected per `params`."""
+    rows, total, nxt = paginate([item.to_api() for item in items], types, params)
+    return ListResult({key: rows}, total, nxt)
 
 
 def paginate(

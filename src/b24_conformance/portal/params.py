@@ -64,6 +64,13 @@ def to_id(value: Any, param: str) -> int | None:
     return result
 
 
+def to_present_id(value: Any, param: str) -> int:
+    """`to_id` of a value known to be present (not None)."""
+    result = to_id(value, param)
+    assert result is not None
+    return result
+
+
 def required(params: Mapping[str, Any], name: str) -> Any:
     if name not in params or params[name] is None:
         raise PortalError("param.missing", param=name)

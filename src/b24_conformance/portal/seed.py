@@ -9,9 +9,12 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .inventory import ACTIONS, DOC_TYPES, Inventory, NewDocument, NewElement, iso
+from .database import CredentialRecord, PortalDB
+from .entities import ACTIONS, DOC_TYPES, NewDocument, NewElement, iso
+from .inventory import Inventory
+from .methods.documents import CONDUCT
 from .settings import PortalSettings
-from .store import CredentialRecord, PortalDB
+from .sqlite_repository import SqliteInventory
 
 TEN_YEARS_S = 10 * 365 * 24 * 3600
 MAIN, BASIC, OFF = 1, 2, 3
@@ -221,12 +224,10 @@ def _page_examples(db: PortalDB, conn: sqlite3.Connection, now: float) -> None:
     """Documents 142 (a conducted receipt) and 143 (a draft), so the page's curl examples work as
     written: 200 `{"result":true,...}` for 142, the not-conducted error for 143. Built through the
     domain, so 142's balances really are applied and its cancel really reverts them."""
-    from .methods import CONDUCT  # the methods module imports this one's neighbours, not this one
-
     conn.execute("DELETE FROM sqlite_sequence WHERE name = 'documents'")
     conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('documents', ?)", (EXAMPLE_CONDUCTED_ID - 1,))
     fx = _fixtures(conn)
-    inv = Inventory.open(db, db.portal(MAIN), 1, now)
+    inv = Inventory.open(SqliteInventory(db, MAIN), db.portal(MAIN), 1, now)
     for doc_id, title, conduct in ((EXAMPLE_CONDUCTED_ID, "Receipt 142", True), (EXAMPLE_DRAFT_ID, "Receipt 143", False)):
         doc = inv.add_document(NewDocument(doc_type="A", currency="USD", responsible_id=1, title=title))
         assert doc.id == doc_id

@@ -13,8 +13,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from .app import create_app
+from .database import CredentialRecord, PortalDB
 from .settings import PortalSettings
-from .store import CredentialRecord, PortalDB
 from .tls import LoopbackTLS
 
 STARTUP_TIMEOUT_S = 30.0

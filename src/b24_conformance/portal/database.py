@@ -1,4 +1,6 @@
-"""The reference portal's SQLite schema and its one shared, lock-guarded connection (`PortalDB`)."""
+"""The reference portal's SQLite database: the schema, the one shared lock-guarded connection (`PortalDB`)
+with its transactions and its memoised look-ups (credentials, portals, users' rights), and the two
+row helpers the SQL modules share (`record`, `exists`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from .entities import INT64, PortalRecord, Rights
 
 T = TypeVar("T")
 
@@ -147,14 +151,6 @@ CREATE INDEX IF NOT EXISTS document_movements_doc ON document_movements(doc_id);
 
 
 @dataclass(frozen=True, slots=True)
-class PortalRecord:
-    id: int
-    name: str
-    plan_has_inventory: bool
-    inventory_enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
 class CredentialRecord:
     secret: str  # webhook code or OAuth access token
     kind: str  # "webhook" | "oauth"
@@ -276,9 +272,55 @@ class PortalDB:
             ).fetchone()
         return None if row is None else PortalRecord(row[0], row[1], bool(row[2]), bool(row[3]))
 
+    def rights(self, portal_id: int, user_id: int) -> Rights:
+        """What a user may do; no rights at all for an unknown or deactivated user."""
+
+        def load() -> Rights:
+            with self.transaction() as conn:
+                return _rights(conn, portal_id, user_id)
+
+        return self.memo(("rights", portal_id, user_id), load) or Rights()
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _rights(conn: sqlite3.Connection, portal_id: int, user_id: int) -> Rights:
+    if user_id not in INT64:
+        return Rights()
+    user = conn.execute(
+        "SELECT active, is_admin, catalog_read, all_stores FROM users WHERE portal_id = ? AND id = ?",
+        (portal_id, user_id),
+    ).fetchone()
+    if user is None or not user["active"]:
+        return Rights()
+    doc = conn.execute(
+        "SELECT action, doc_type FROM user_doc_rights WHERE portal_id = ? AND user_id = ?",
+        (portal_id, user_id),
+    ).fetchall()
+    stores = conn.execute(
+        "SELECT store_id FROM user_store_rights WHERE portal_id = ? AND user_id = ?", (portal_id, user_id)
+    ).fetchall()
+    return Rights(
+        is_admin=bool(user["is_admin"]),
+        catalog_read=bool(user["catalog_read"]),
+        doc=frozenset((r[0], r[1]) for r in doc),
+        stores=None if user["all_stores"] else frozenset(r[0] for r in stores),
+    )
+
+
+def record(cls: type[T], row: sqlite3.Row) -> T:
+    """A row as the value whose fields are named as its columns (Document, Store, Product)."""
+    return cls(*(row[name] for name in cls.__slots__))  # type: ignore[attr-defined,call-arg]
+
+
+def exists(conn: sqlite3.Connection, table: str, portal_id: int, row_id: int | None) -> bool:
+    """Whether `table` (a fixed name, never user input) has the row `row_id` on this portal."""
+    if row_id is None or row_id not in INT64:
+        return False
+    sql = f"SELECT 1 FROM {table} WHERE id = ? AND portal_id = ?"
+    return conn.execute(sql, (row_id, portal_id)).fetchone() is not None
 
 
 def _file_backed(path: str) -> bool:

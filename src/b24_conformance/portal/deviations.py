@@ -1,0 +1,83 @@
+"""`Deviations`: the typed switches a mutant turns on, read at named branch points; all off is faithful.
+
+Each field is one way the portal can break a documented sentence. Domain fields are read by the
+inventory domain (inventory.py) and the method handlers (methods/); wire fields by the middleware
+in wire_deviations.py, which rewrites requests and responses around the unchanged app. Which
+mutant turns which field on is declared in mutants.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+DOMAIN, WIRE = "domain", "wire"
+
+
+def _domain() -> Any:
+    return field(default=False, metadata={"layer": DOMAIN})
+
+
+def _wire() -> Any:
+    return field(default=False, metadata={"layer": WIRE})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deviations:
+    """The deviations switched on in one portal. `Deviations()` is the faithful portal."""
+
+    # -- the domain: the cancel state machine, balances, rights, plans --------------------------
+    cancel_keeps_balances: bool = _domain()
+    cancel_sets_draft: bool = _domain()  # status N instead of C
+    transfer_cancel_one_sided: bool = _domain()  # a transfer's outflow is not given back
+    cancel_accepts_draft: bool = _domain()
+    cancel_accepts_cancelled: bool = _domain()
+    cancel_check_then_act: bool = _domain()  # status check and change in two transactions
+    cancel_missing_says_delete: bool = _domain()  # a missing document gets delete's not-found key
+    cancel_ignores_cancel_right: bool = _domain()
+    cancel_ignores_store_right: bool = _domain()
+    cancel_ignores_plan: bool = _domain()
+    cancel_ignores_mode: bool = _domain()
+    cancel_list_atomic: bool = _domain()  # one refusal cancels none of the list
+    # -- the envelope -----------------------------------------------------------------------------
+    result_as_string: bool = _wire()
+    no_time_block: bool = _wire()
+    errors_as_200: bool = _wire()
+    error_code_renamed: bool = _wire()
+    error_text_lowercase: bool = _wire()
+    # -- calling conventions ----------------------------------------------------------------------
+    refuses_json_suffix: bool = _wire()
+    case_sensitive_methods: bool = _wire()
+    refuses_form_body: bool = _wire()
+    refuses_multipart_body: bool = _wire()
+    refuses_get: bool = _wire()
+    ignores_query_auth: bool = _wire()
+    ignores_body_auth: bool = _wire()
+    rejects_unknown_params: bool = _wire()
+    # -- system errors ----------------------------------------------------------------------------
+    auth_errors_403: bool = _wire()
+    error_codes_uppercased: bool = _wire()
+    invalid_credentials_as_no_auth: bool = _wire()
+    unknown_method_400: bool = _wire()
+    https_not_enforced: bool = _wire()
+    no_rate_limit: bool = _wire()
+    operating_limit_as_query_limit: bool = _wire()
+    # -- batch ------------------------------------------------------------------------------------
+    batch_error_aborts: bool = _wire()
+    batch_halt_ignored: bool = _wire()
+    batch_length_unlimited: bool = _wire()
+
+    @classmethod
+    def none(cls) -> Deviations:
+        """The faithful portal: nothing switched on."""
+        return FAITHFUL
+
+    def on(self, layer: str | None = None) -> tuple[str, ...]:
+        """The names of the fields switched on (in `layer` only, when given)."""
+        return tuple(f.name for f in fields(self)
+                     if getattr(self, f.name) != f.default and layer in (None, f.metadata["layer"]))
+
+
+FAITHFUL = Deviations()
+# Each field of Deviations -> where it is read (DOMAIN or WIRE).
+LAYERS: dict[str, str] = {f.name: f.metadata["layer"] for f in fields(Deviations)}

@@ -1,0 +1,70 @@
+"""The `catalog.document.element.*` handlers: a document's items (add, update, delete, list, getFields)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from ..entities import NewElement
+from ..fields import ELEMENT_FIELDS, ELEMENT_TYPES
+from ..listing import ListResult, list_result
+from ..params import fields_param, int_param, required, to_decimal, to_double, to_id, to_int
+from .context import CallContext, Handler, require_read
+
+_CHANGE_PARSERS: Mapping[str, Callable[[Any, str], Any]] = {
+    "storeFrom": to_id,
+    "storeTo": to_id,
+    "amount": lambda v, p: Decimal(0) if v is None else to_decimal(v, p),
+    "purchasingPrice": to_double,
+}
+
+
+def _element_changes(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: parse(fields[k], k) for k, parse in _CHANGE_PARSERS.items() if k in fields}
+
+
+def element_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    fields = fields_param(params)
+    doc_id = to_int(required(fields, "docId"), "docId")
+    product_id = to_int(required(fields, "elementId"), "elementId")
+    changes = _element_changes(fields)
+    item = NewElement(
+        doc_id=doc_id,
+        element_id=product_id,
+        store_from=changes.get("storeFrom"),
+        store_to=changes.get("storeTo"),
+        amount=changes.get("amount", Decimal(0)),
+        purchasing_price=changes.get("purchasingPrice"),
+    )
+    return {"documentElement": ctx.inventory().add_element(item).to_api()}
+
+
+def element_update(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    element_id = int_param(params, "id")
+    changes = _element_changes(fields_param(params))
+    return {"documentElement": ctx.inventory().update_element(element_id, changes).to_api()}
+
+
+def element_delete(ctx: CallContext, params: Mapping[str, Any]) -> bool:
+    ctx.inventory().delete_element(int_param(params, "id"))
+    return True
+
+
+def element_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
+    require_read(ctx, "element.denied")
+    return list_result("documentElements", ctx.inventory().elements(), ELEMENT_TYPES, params)
+
+
+def element_get_fields(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    require_read(ctx, "element.denied")
+    return {"documentElement": {k: dict(v) for k, v in ELEMENT_FIELDS.items()}}
+
+
+HANDLERS: tuple[tuple[str, Handler], ...] = (
+    ("catalog.document.element.add", element_add),
+    ("catalog.document.element.update", element_update),
+    ("catalog.document.element.delete", element_delete),
+    ("catalog.document.element.list", element_list),
+    ("catalog.document.element.getFields", element_get_fields),
+)
