@@ -163,24 +163,30 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Remove what interrupted runs left on one portal: by manifest, or by title with --sweep."""
     from .redact import Redactor
+    from .target.cleanup import cleanup_manifest, sweep
     from .target.client import PortalClient
-    from .target.sandbox import cleanup_manifest
 
+    if not (args.webhook or args.oauth_token or args.target or os.environ.get("B24_WEBHOOK")
+            or os.environ.get("B24_OAUTH_TOKEN")):
+        raise UsageError("cleanup needs the portal to clean: --webhook URL, --oauth-token with --oauth-endpoint, "
+                         "or --target FILE", hint="it never guesses a portal, so it cannot touch the wrong one")
     manifests = sorted(Path(args.manifest_dir).glob("sandbox-*.json"))
-    if not manifests:
-        print(f"nothing to clean up in {args.manifest_dir}")
+    if not manifests and args.sweep is None:
+        print(f"nothing to clean up: no manifest in {args.manifest_dir} (--sweep finds rows by title)")
         return 0
     with ExitStack() as stack:
         config = _target(args, stack)
         client = PortalClient(config, Redactor())
+        stack.callback(client.close)
         admin = config.credential("admin")
-        for path in manifests:
-            removed = cleanup_manifest(client, admin, path)
-            print(f"{path.name}: removed {removed['documents']} document(s), {removed['products']} product(s), "
-                  f"{removed['stores']} warehouse(s)")
-        client.close()
-    return 0
+        reports = [cleanup_manifest(client, admin, path) for path in manifests]
+        if args.sweep is not None:
+            reports.append(sweep(client, admin, args.sweep or None))
+    for report in reports:
+        print(report.render())
+    return 1 if any(r.left for r in reports) else 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -263,8 +269,11 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--list", action="store_true", help="also list every clause")
     lint.set_defaults(func=cmd_lint)
 
-    cleanup = sub.add_parser("cleanup", help="remove sandbox leftovers of interrupted runs")
+    cleanup = sub.add_parser("cleanup", help="remove sandbox leftovers of interrupted runs from one portal")
     _target_options(cleanup)
+    cleanup.add_argument("--sweep", nargs="?", const="", metavar="RUN_ID",
+                         help="also find leftovers by their `b24c <run id>` titles, without a manifest "
+                              "(no RUN_ID: every run's; never while a run is going)")
     cleanup.set_defaults(func=cmd_cleanup)
 
     report = sub.add_parser("report", help="render a run's table and report files again from its stream")

@@ -21,12 +21,14 @@ from typing import Any
 
 from .contract.clause import Clause
 from .errors import ConformanceError, TargetError
-from .observation import BalanceReading, Observation
+from .observation import BalanceReading, Exchange, Observation
 from .redact import Redactor
 from .target.cassette import Cassettes, write_sidecar
 from .target.client import PortalClient, Sent
 from .target.config import TargetConfig
-from .target.sandbox import Sandbox, World
+from .target.preflight import Preflight, preflight
+from .target.sandbox import MAX_BATCH, Sandbox, World, pack
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
@@ -51,6 +53,7 @@ class Engine:
         self.writes = config.kind in ("reference", "cassette") or options.allow_writes
         self.sandbox: Sandbox | None = None
         self._sandbox_error: str | None = None
+        self.checked: Preflight | None = None
         self.cassettes = (Cassettes(options.cassettes, record=options.record, redactor=self.redactor)
                           if options.cassettes else None)
 
@@ -59,6 +62,15 @@ class Engine:
         return self.cassettes.use(name) if self.cassettes else nullcontext()
 
     # -- run level ------------------------------------------------------------------------------
+    def preflight(self) -> Preflight | None:
+        """On a live portal, one cheap call first: reach, credential, scope, inventory management.
+        Raises UsageError (a refused credential) or TargetError (no answer); once per run."""
+        if self.config.kind == "live" and self.checked is None:
+            admin = self.config.credential("admin")
+            if admin is not None:
+                self.checked = preflight(self.client, admin)
+        return self.checked
+
     def open(self, clauses: list[Clause]) -> None:
         """Run-level set-up; a recording or replay gives it a cassette of its own, so any subset of
         clauses replays."""
@@ -112,50 +124,115 @@ class Engine:
             return f"the rate-limit probe floods the portal; pass {option}allow-burst to run it on a live portal"
         if clause.given and not self.writes:
             return f"needs documents of its own; pass {option}allow-writes to let the suite write to this portal"
+        if (self.checked and self.checked.inventory is False
+                and any(d.status in ("Y", "C") for d in clause.given)):
+            return ("inventory management is off on this portal (catalog.document.mode.status is false), "
+                    "so no document can be conducted")
         if clause.given and self.sandbox is not None:
             return self.sandbox.missing_for(clause)
         return None
 
+    def waves(self, clauses: list[Clause]) -> list[list[Clause]]:
+        """The clauses in run order, cut into waves whose set-ups share batches.
+
+        A wave's documents are built together, then each clause's request is sent, then the wave
+        is observed and cleaned up together: a live run then costs about one request per clause.
+        Offline (recording or replaying cassettes) every clause is a wave of its own, so that each
+        cassette holds exactly one clause and any subset of them replays.
+        """
+        if self.cassettes or not self.writes or not any(c.given for c in clauses):
+            return [[c] for c in clauses]
+        try:
+            sandbox = self._sandbox()
+        except TargetError:
+            return [[c] for c in clauses]  # each clause records the reason
+        sizes = [len(sandbox.plan(c).commands) if c.given and not self.unavailable(c) else 0 for c in clauses]
+        return [[clauses[i] for i in group] for group in pack([range(n) for n in sizes], MAX_BATCH)]
+
     def observe(self, clause: Clause) -> Observation:
         """Everything seen for one clause, with secrets redacted."""
+        return self.observe_wave([clause])[0]
+
+    def observe_wave(self, clauses: list[Clause]) -> list[Observation]:
+        """Everything seen for each clause of a wave, in order, with secrets redacted."""
         started = time.perf_counter()
-        mark = self.client.request_count
-
-        def seen(**facts: Any) -> Observation:
-            return Observation(clause_id=clause.id, exchanges=tuple(self.client.exchanges[mark:]),
-                               duration_s=time.perf_counter() - started, **facts)
-
-        reason = self.unavailable(clause)
-        if reason is None and clause.given:
-            try:
-                reason = self._sandbox().missing_for(clause)
-            except TargetError as exc:
-                return seen(fault=self.redactor.text(exc.message))
-        if reason:
-            return seen(unavailable=self.redactor.text(reason))
-        world: World | None = None
-        after: dict[str, Any] = {}
+        if len(clauses) > 1:
+            return self._wave(clauses, started)
         try:
-            with self._use(clause.id):
-                try:
-                    world = self._sandbox().prepare(clause) if clause.given else World(clause_id=clause.id)
-                    sent = self._perform(clause, world)
-                    if clause.then.after_status or clause.then.after_balances:
-                        after = self._sandbox().observe(world, clause, then_clean_up=True)
-                finally:
-                    self._cleanup(world, clause)
-        except TargetError as exc:
-            return seen(fault=self.redactor.text(exc.message))
-        return seen(replies=tuple(s.reply for s in sent), statuses=after.get("status", {}),
-                    balances=_readings(clause, world, after.get("balances")), references=world.references(),
-                    reproduction=sent[0].curl)
+            with self._use(clauses[0].id):  # offline, each clause has a cassette of its own
+                return self._wave(clauses, started)
+        except TargetError as exc:  # the cassette is missing or malformed
+            return [self._seen(clauses[0], started, fault=exc.message)]
 
-    def _cleanup(self, world: World | None, clause: Clause) -> None:
-        if world is not None and world.documents and self.sandbox is not None:
+    def _wave(self, clauses: list[Clause], started: float) -> list[Observation]:
+        done: dict[str, Observation] = {}
+        ready: list[Clause] = []
+        for clause in clauses:
+            reason = self.unavailable(clause)
+            if reason is None and clause.given:
+                try:
+                    reason = self._sandbox().missing_for(clause)
+                except TargetError as exc:
+                    done[clause.id] = self._seen(clause, started, fault=exc.message)
+                    continue
+            if reason:
+                done[clause.id] = self._seen(clause, started, unavailable=reason)
+            else:
+                ready.append(clause)
+        worlds: dict[str, World | TargetError] = {c.id: World(clause_id=c.id) for c in ready if not c.given}
+        building = [c for c in ready if c.given]
+        if building:
             try:
-                self.sandbox.cleanup(world, clause)
-            except TargetError:
-                pass  # the manifest keeps what is left
+                worlds.update(self._sandbox().prepare(building))
+            except TargetError as exc:
+                worlds.update({c.id: exc for c in building})
+        calls: dict[str, tuple[list[Sent], list[Exchange]]] = {}
+        for clause in ready:
+            world = worlds[clause.id]
+            if isinstance(world, TargetError):
+                done[clause.id] = self._seen(clause, started, fault=world.message)
+                continue
+            mark = self.client.request_count
+            try:
+                sent = self._perform(clause, world)
+            except TargetError as exc:
+                done[clause.id] = self._seen(clause, started, fault=exc.message, world=world)
+                continue
+            calls[clause.id] = (sent, self.client.exchanges[mark:])
+        built = [(clause, w) for clause in ready if isinstance(w := worlds[clause.id], World) and w.documents]
+        seen: dict[str, dict[str, Any]] = {}
+        if built:
+            wanted = [(w, c.id in calls and bool(c.then.after_status or c.then.after_balances)) for c, w in built]
+            try:
+                seen = self._sandbox().observe(wanted)
+            except TargetError as exc:
+                for clause, w in built:
+                    if clause.id in calls and (clause.then.after_status or clause.then.after_balances):
+                        done[clause.id] = self._seen(clause, started, fault=exc.message, world=w)
+        for clause in ready:
+            if clause.id in done or clause.id not in calls:
+                continue
+            world = worlds[clause.id]
+            assert isinstance(world, World)
+            sent, own = calls[clause.id]
+            after = seen.get(clause.id, {})
+            done[clause.id] = self._seen(
+                clause, started, world=world, own=own, replies=tuple(s.reply for s in sent),
+                statuses=after.get("status", {}), balances=_readings(clause, world, after.get("balances")),
+                references=world.references(), reproduction=sent[0].curl)
+        return [done[c.id] for c in clauses]
+
+    def _seen(self, clause: Clause, started: float, *, world: World | None = None, own: list[Exchange] = (),
+              **facts: Any) -> Observation:
+        """An Observation of `clause`: its shared set-up and observation batches and its own requests."""
+        for key in ("fault", "unavailable"):
+            if key in facts:
+                facts[key] = self.redactor.text(facts[key])
+        shared = world.exchanges if world else []
+        setup = [e for e in shared if e.phase == "setup"]
+        after = [e for e in shared if e.phase != "setup"]
+        return Observation(clause_id=clause.id, exchanges=tuple(setup + list(own) + after),
+                           duration_s=time.perf_counter() - started, **facts)
 
     def _perform(self, clause: Clause, world: World) -> list[Sent]:
         when = clause.when

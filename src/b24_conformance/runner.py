@@ -65,8 +65,13 @@ class Runner:
         """One clause: observed by the engine, judged by grading."""
         return judge(clause, self.engine.observe(clause), self.profiles, self.options.profile)
 
+    def preflight(self):
+        """The live portal's preflight (engine.Engine.preflight); raises before any clause runs."""
+        return self.engine.preflight()
+
     def run(self, clauses: Iterable[Clause], handlers: Sequence[RunHandler] = ()) -> RunResult:
         clauses = list(clauses)
+        self.preflight()
         started = time.perf_counter()
         info = self.run_info(clauses)
         for handler in handlers:
@@ -74,11 +79,12 @@ class Runner:
         verdicts = []
         try:
             self.engine.open(clauses)
-            for n, clause in enumerate(clauses, 1):
-                verdict = self.run_clause(clause)
-                verdicts.append(verdict)
-                for handler in handlers:
-                    handler.verdict(verdict, n, len(clauses))
+            for wave in self.engine.waves(clauses):
+                for clause, observation in zip(wave, self.engine.observe_wave(wave)):
+                    verdict = judge(clause, observation, self.profiles, self.options.profile)
+                    verdicts.append(verdict)
+                    for handler in handlers:
+                        handler.verdict(verdict, len(verdicts), len(clauses))
         finally:
             self.engine.close(clauses)
         result = RunResult(info=info, verdicts=tuple(verdicts), duration_s=time.perf_counter() - started,

@@ -69,7 +69,7 @@ def test_cleanup_removes_what_an_interrupted_run_left(tmp_path, capsys):
         client = PortalClient(config, Redactor())
         sandbox = Sandbox(client, config, "cut0ff", tmp_path)
         sandbox.open()
-        sandbox.prepare(clause)        # ... and the run dies here: no cleanup, no close
+        sandbox.prepare([clause])      # ... and the run dies here: no cleanup, no close
         client.close()
         manifest = json.loads((tmp_path / "sandbox-cut0ff.json").read_text())
         assert manifest["documents"] and manifest["products"] and len(manifest["stores"]) == 2
@@ -80,5 +80,5 @@ def test_cleanup_removes_what_an_interrupted_run_left(tmp_path, capsys):
     assert not any("cut0ff" in s["title"] for s in stores)
     assert not (tmp_path / "sandbox-cut0ff.json").exists()
     out = capsys.readouterr().out
-    assert "removed 3 document(s), 2 product(s), 2 warehouse(s)" in out
+    assert "sandbox-cut0ff.json: removed 3 documents, 2 products, 2 stores" in out
     assert webhook.split("/")[-2] not in out  # the webhook code is never printed

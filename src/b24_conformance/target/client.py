@@ -102,9 +102,9 @@ class PortalClient:
             if delay >= self.retry.max_delay_s:
                 return None  # blocked for longer than a run should wait: grading says so
             return delay
-        if (reply.status is not None and reply.status >= 500) or reply.body is None:
-            if read_only and attempt < self.retry.attempts:
-                return self.retry.delay(attempt)
+        broken = (reply.status is not None and reply.status >= 500) or reply.body is None
+        if broken and read_only and attempt < self.retry.attempts:
+            return self.retry.delay(attempt)
         return None
 
     def _require_answer(self, sent: Sent, method: str) -> None:
@@ -269,6 +269,14 @@ class PortalClient:
             parts += ["--data-binary", body]
         parts.append(r.url(str(request.url)))
         return " ".join(shlex.quote(p) for p in parts)
+
+
+def batch_parts(body: Any) -> tuple[dict, dict]:
+    """A batch answer's `result` and `result_error` maps (empty when absent or not maps)."""
+    outer = body.get("result") if isinstance(body, dict) else None
+    outer = outer if isinstance(outer, dict) else {}
+    results, errors = outer.get("result"), outer.get("result_error")
+    return (results if isinstance(results, dict) else {}), (errors if isinstance(errors, dict) else {})
 
 
 READ_ONLY_SUFFIXES = (".list", ".get", ".getfields", ".fields", ".mode.status")

@@ -1,28 +1,34 @@
 """The sandbox: the only things a run ever writes on a portal, and how they are removed again.
 
 A run creates two warehouses of its own (`main`, `second`); each clause creates its own products
-and documents, titled with the run id so a person can tell them apart. Everything created is
-written to a manifest file first (ids only, no secrets), so `b24-conformance cleanup` can remove
-the leftovers of an interrupted run. Set-up and observation go through `batch`, one request each,
-to stay inside the portal's burst allowance.
+and documents, titled `b24c <run id> …` so that they can be told apart from everything else on the
+portal. Before any batch that creates rows is sent, their titles go into the manifest
+(`target/manifest.py`); the ids follow when the portal answers. So `b24-conformance cleanup` can
+find every row of an interrupted run, and touch nothing else (`target/cleanup.py`).
+
+Set-up, observation and clean-up go through `batch`, and several clauses share one: `prepare`
+builds the preconditions of a whole wave of clauses in as few batches as fit (50 commands each),
+and `observe` reads back statuses and balances, then cleans up, for a wave at once. A clause's
+own commands never straddle two batches, because `$result[...]` references only reach within one.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..contract.clause import INCOMING, Clause, DocumentSpec, Item, item_ends
 from ..errors import TargetError
-from .client import PortalClient
+from ..observation import Exchange
+from .client import PortalClient, batch_parts
 from .config import Credential, TargetConfig
+from .manifest import Manifest, Origin, title_prefix
 
 MAX_BATCH = 50
 STORE_LABELS = ("main", "second")
+Command = tuple[str, Mapping[str, Any]]
 
 
 class SetupFailed(TargetError):
@@ -36,26 +42,21 @@ class DocumentState:
     title: str
     id: int | None = None
     stock_id: int | None = None  # the stock-up receipt made for outflow documents
+    stock_title: str = ""
     pre_conduct: dict[tuple[str, str], float] = field(default_factory=dict)  # (product, store label)
 
 
 @dataclass
 class World:
-    """What one clause's set-up built: ids by label, and balance snapshots."""
+    """What one clause's set-up built: ids by label, balance snapshots, and the batches it rode in."""
 
     clause_id: str
     documents: dict[str, DocumentState] = field(default_factory=dict)
     products: dict[str, int] = field(default_factory=dict)
+    product_names: dict[str, str] = field(default_factory=dict)
     ready: dict[tuple[str, str], float] = field(default_factory=dict)  # balances before the call
     cleaned: bool = False  # the clean-up already ran (inside the observation batch)
-
-    def references(self) -> dict[str, Any]:
-        """Every `$label.field` reference a clause may use, with the value the sandbox built."""
-        refs: dict[str, Any] = {}
-        for label, doc in self.documents.items():
-            refs[f"${label}.id"] = doc.id
-            refs[f"${label}.title"] = doc.title
-        return refs
+    exchanges: list[Exchange] = field(default_factory=list)  # the shared batches this clause used
 
     def resolve(self, value: Any) -> Any:
         """Replace `$label.field` references with what the sandbox built."""
@@ -71,32 +72,26 @@ class World:
             return [self.resolve(v) for v in value]
         return value
 
+    def references(self) -> dict[str, Any]:
+        """Every `$label.field` reference a clause may use, with the value the sandbox built."""
+        refs: dict[str, Any] = {}
+        for label, doc in self.documents.items():
+            refs[f"${label}.id"] = doc.id
+            refs[f"${label}.title"] = doc.title
+        return refs
 
-class Manifest:
-    """A JSON file of everything the run created, kept up to date as it goes."""
 
-    def __init__(self, directory: Path, run_id: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"sandbox-{run_id}.json"
-        self.data: dict[str, Any] = {"run_id": run_id, "stores": [], "products": [], "documents": []}
-        self._flush()
+@dataclass
+class Plan:
+    """One clause's set-up, as batch commands whose keys all start with `key`."""
 
-    def add(self, kind: str, ids: Iterable[int]) -> None:
-        self.data[kind].extend(i for i in ids if i not in self.data[kind])
-        self._flush()
+    clause: Clause
+    world: World
+    key: str
+    commands: dict[str, Command] = field(default_factory=dict)
 
-    def remove(self, kind: str, ids: Iterable[int]) -> None:
-        gone = set(ids)
-        self.data[kind] = [i for i in self.data[kind] if i not in gone]
-        self._flush()
-
-    def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-    def _flush(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+    def k(self, name: str) -> str:
+        return f"{self.key}{name}"
 
 
 class Sandbox:
@@ -104,8 +99,9 @@ class Sandbox:
         self.client = client
         self.config = config
         self.run_id = run_id
+        self.prefix = title_prefix(run_id)
         self.admin = _require(config.credential("admin"))
-        self.manifest = Manifest(manifest_dir, run_id)
+        self.manifest = Manifest(manifest_dir, run_id, Origin.of(self.admin))
         self.stores: dict[str, int] = {}
         self.iblock_id: int | None = None
         self.responsible_id = self.admin.user_id or 1
@@ -113,20 +109,30 @@ class Sandbox:
     # -- run level ----------------------------------------------------------------------------
     def open(self) -> None:
         """Find the product catalog and create the run's two warehouses."""
-        commands: dict[str, tuple[str, Mapping[str, Any]]] = {"catalogs": ("catalog.catalog.list", {})}
+        commands: dict[str, Command] = {"catalogs": ("catalog.catalog.list", {})}
+        titles = {label: f"{self.prefix}{label}" for label in STORE_LABELS}
         for label in STORE_LABELS:
             commands[f"store_{label}"] = ("catalog.store.add", {"fields": {
-                "title": f"b24c {self.run_id} {label}", "address": "b24-conformance sandbox",
+                "title": titles[label], "address": "b24-conformance sandbox",
                 "active": "Y", "code": f"b24c_{self.run_id}_{label}"}})
-        result = self._batch(commands, halt=True, what="sandbox warehouses", phase="run")
-        catalogs = _dig(result, "catalogs", "catalogs") or []
+        self.manifest.intend("stores", titles.values())
+        body = self.client.batch(self.admin, commands, halt=True, phase="run").reply.body
+        results, errors = batch_parts(body)
+        made = {label: _as_int(_dig(results, f"store_{label}", "store", "id")) for label in STORE_LABELS}
+        self.stores.update({label: sid for label, sid in made.items() if sid})
+        self.manifest.add("stores", self.stores.values(), titles=[titles[label] for label in self.stores])
+        if errors:
+            key, err = next(iter(errors.items()))
+            raise SetupFailed(f"could not create the sandbox warehouses: {key}: {err.get('error')} "
+                              f"{err.get('error_description')}")
+        if len(self.stores) < len(STORE_LABELS):
+            raise SetupFailed(f"could not create the sandbox warehouses: the portal answered {str(body)[:200]}")
+        catalogs = _dig(results, "catalogs", "catalogs") or []
         if not catalogs:
             raise SetupFailed("the portal has no product catalog (catalog.catalog.list is empty)")
         first = catalogs[0]
         self.iblock_id = int(first.get("iblockId") or first.get("id"))
-        for label in STORE_LABELS:
-            self.stores[label] = int(_dig(result, f"store_{label}", "store", "id"))
-        self.manifest.add("stores", self.stores.values())
+        self.manifest.set_catalog(self.iblock_id)
         restricted = self.config.fixtures.get("restricted_store_id")  # 0 means not provided
         if restricted:
             self.stores["restricted"] = int(restricted)
@@ -137,9 +143,9 @@ class Sandbox:
         if own:
             commands = {f"s{i}": ("catalog.store.delete", {"id": sid}) for i, sid in enumerate(own)}
             sent = self.client.batch(self.admin, commands, halt=False, phase="run")
-            failed = _batch_errors(sent.reply.body)
-            self.manifest.remove("stores", [sid for i, sid in enumerate(own) if f"s{i}" not in failed])
-        if not any(self.manifest.data[k] for k in ("stores", "products", "documents")):
+            results, _ = batch_parts(sent.reply.body)
+            self.manifest.remove("stores", [sid for i, sid in enumerate(own) if results.get(f"s{i}") is True])
+        if self.manifest.empty:
             self.manifest.discard()
 
     def missing_for(self, clause: Clause) -> str | None:
@@ -150,215 +156,260 @@ class Sandbox:
                     return "the target config declares no fixtures.restricted_store_id"
         return None
 
-    # -- clause level -------------------------------------------------------------------------
-    def prepare(self, clause: Clause) -> World:
-        world = World(clause_id=clause.id)
-        if not clause.given:
-            return world
-        commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    # -- set-up -------------------------------------------------------------------------------
+    def plan(self, clause: Clause, key: str = "") -> Plan:
+        """The batch commands that build the clause's documents (no request is sent)."""
+        plan = Plan(clause=clause, world=World(clause_id=clause.id), key=key)
+        world, commands = plan.world, plan.commands
         products = sorted({item.product for doc in clause.given for item in doc.items})
         short = clause.id.replace(".", "-")[:40]
         for label in products:
-            commands[f"p_{label}"] = ("catalog.product.add", {"fields": {
-                "iblockId": self.iblock_id, "name": f"b24c {self.run_id} {short} {label}"}})
+            world.product_names[label] = f"{self.prefix}{short} {label}"
+            commands[plan.k(f"p_{label}")] = ("catalog.product.add", {"fields": {
+                "iblockId": self.iblock_id, "name": world.product_names[label]}})
         for doc in clause.given:
-            state = DocumentState(label=doc.label, type=doc.type, title=f"b24c {self.run_id} {short} {doc.label}")
+            state = DocumentState(label=doc.label, type=doc.type, title=f"{self.prefix}{short} {doc.label}")
             world.documents[doc.label] = state
             if doc.status in ("Y", "C") and doc.type not in INCOMING:
-                self._stock_up(commands, doc)
-            self._add_document(commands, f"d_{doc.label}", doc.type, state.title, doc.items)
+                state.stock_title = f"{self.prefix}{short} stock for {doc.label}"
+                self._stock_up(plan, doc, state.stock_title)
+            self._add_document(plan, f"d_{doc.label}", doc.type, state.title, doc.items)
             if doc.status in ("Y", "C"):
                 for label in sorted({i.product for i in doc.items}):
-                    commands[f"pre_{doc.label}_{label}"] = _balance_cmd(label)
-                commands[f"conduct_{doc.label}"] = ("catalog.document.conduct", {"id": _ref(f"d_{doc.label}")})
+                    commands[plan.k(f"pre_{doc.label}_{label}")] = self._balance_cmd(plan, label)
+                commands[plan.k(f"conduct_{doc.label}")] = ("catalog.document.conduct",
+                                                            {"id": _ref(plan.k(f"d_{doc.label}"))})
             if doc.status == "C":
-                commands[f"cancel_{doc.label}"] = ("catalog.document.cancel", {"id": _ref(f"d_{doc.label}")})
+                commands[plan.k(f"cancel_{doc.label}")] = ("catalog.document.cancel",
+                                                           {"id": _ref(plan.k(f"d_{doc.label}"))})
             if doc.status == "deleted":
-                commands[f"delete_{doc.label}"] = ("catalog.document.delete", {"id": _ref(f"d_{doc.label}")})
+                commands[plan.k(f"delete_{doc.label}")] = ("catalog.document.delete",
+                                                           {"id": _ref(plan.k(f"d_{doc.label}"))})
         for label in products:
-            commands[f"ready_{label}"] = _balance_cmd(label)
-        if len(commands) > MAX_BATCH:
-            raise SetupFailed(f"clause {clause.id} needs {len(commands)} set-up commands; one batch holds {MAX_BATCH}")
-        body = self.client.batch(self.admin, commands, halt=True, phase="setup").reply.body
-        errors = _batch_errors(body)
-        results = _batch_results(body)
-        # record what exists before judging the set-up, so clean-up can find it
-        world.products = {label: int(_dig(results, f"p_{label}", "element", "id"))
-                          for label in products if _dig(results, f"p_{label}", "element", "id")}
-        self.manifest.add("products", world.products.values())
-        for doc in clause.given:
+            commands[plan.k(f"ready_{label}")] = self._balance_cmd(plan, label)
+        return plan
+
+    def prepare(self, clauses: Sequence[Clause]) -> dict[str, World | SetupFailed]:
+        """Build the clauses' documents, several clauses to a batch; a World per clause, or why not.
+
+        A fault of the portal while a batch is in flight (a timeout, a 5xx) raises TargetError for
+        the whole wave: the manifest already holds the titles of what that batch may have made.
+        """
+        keyed = len(clauses) > 1
+        plans = [self.plan(c, f"c{n}_" if keyed else "") for n, c in enumerate(clauses)]
+        out: dict[str, World | SetupFailed] = {}
+        for group in pack([p.commands for p in plans], MAX_BATCH):
+            chosen = [plans[i] for i in group]
+            for plan in chosen:
+                if len(plan.commands) > MAX_BATCH:
+                    out[plan.clause.id] = SetupFailed(f"clause {plan.clause.id} needs {len(plan.commands)} "
+                                                      f"set-up commands; one batch holds {MAX_BATCH}")
+            chosen = [p for p in chosen if p.clause.id not in out]
+            if chosen:
+                out.update(self._prepare_batch(chosen))
+        return out
+
+    def _prepare_batch(self, plans: list[Plan]) -> dict[str, World | SetupFailed]:
+        for plan in plans:
+            self.manifest.intend("products", plan.world.product_names.values())
+            self.manifest.intend("documents", [t for s in plan.world.documents.values()
+                                               for t in (s.title, s.stock_title) if t])
+        commands = {k: v for plan in plans for k, v in plan.commands.items()}
+        sent = self.client.batch(self.admin, commands, halt=False, phase="setup")
+        results, errors = batch_parts(sent.reply.body)
+        if isinstance(sent.reply.body, dict) and "error" in sent.reply.body:
+            errors = {"batch": sent.reply.body}
+        out: dict[str, World | SetupFailed] = {}
+        for plan in plans:
+            plan.world.exchanges.append(sent.exchange)
+            self._record(plan, results)
+            failed = next(((key, err) for key, err in errors.items()
+                           if key in plan.commands or key == "batch"), None)
+            if failed:
+                key, err = failed
+                try:
+                    self.cleanup(plan.world)  # what was built before the refusal
+                except TargetError:
+                    pass
+                short = key.removeprefix(plan.key)
+                out[plan.clause.id] = SetupFailed(
+                    f"set-up step {short} was refused: {err.get('error')} {err.get('error_description')}")
+                continue
+            self._snapshots(plan, results)
+            out[plan.clause.id] = plan.world
+        return out
+
+    def _record(self, plan: Plan, results: Mapping[str, Any]) -> None:
+        """Write what exists to the manifest before anything judges the set-up, so clean-up finds it."""
+        world, k = plan.world, plan.k
+        world.products = {label: pid for label in world.product_names
+                          if (pid := _as_int(_dig(results, k(f"p_{label}"), "element", "id")))}
+        self.manifest.add("products", world.products.values(), titles=world.product_names.values())
+        for doc in plan.clause.given:
             state = world.documents[doc.label]
-            state.id = _as_int(_dig(results, f"d_{doc.label}", "document", "id"))
-            state.stock_id = _as_int(_dig(results, f"stock_{doc.label}", "document", "id"))
+            state.id = _as_int(_dig(results, k(f"d_{doc.label}"), "document", "id"))
+            state.stock_id = _as_int(_dig(results, k(f"stock_{doc.label}"), "document", "id"))
             created = [i for i in (state.id, state.stock_id) if i]
-            if doc.status == "deleted":
+            if doc.status == "deleted" and _dig(results, k(f"delete_{doc.label}")) is True:
                 created = [i for i in created if i != state.id]
-            self.manifest.add("documents", created)
-        if errors:
-            key, err = next(iter(errors.items()))
-            try:
-                self.cleanup(world, clause)  # what was built before the refusal
-            except TargetError:
-                pass
-            raise SetupFailed(f"set-up step {key} was refused: {err.get('error')} {err.get('error_description')}")
-        for doc in clause.given:
+            self.manifest.add("documents", created, titles=[t for t in (state.title, state.stock_title) if t])
+
+    def _snapshots(self, plan: Plan, results: Mapping[str, Any]) -> None:
+        world, k = plan.world, plan.k
+        for doc in plan.clause.given:
             state = world.documents[doc.label]
             for label in sorted({i.product for i in doc.items}):
-                rows = _dig(results, f"pre_{doc.label}_{label}", "storeProducts") or []
+                rows = _dig(results, k(f"pre_{doc.label}_{label}"), "storeProducts") or []
                 state.pre_conduct.update(self._balances(label, rows))
-        for label in products:
-            world.ready.update(self._balances(label, _dig(results, f"ready_{label}", "storeProducts") or []))
-        return world
+        for label in world.product_names:
+            world.ready.update(self._balances(label, _dig(results, k(f"ready_{label}"), "storeProducts") or []))
 
-    def observe(self, world: World, clause: Clause, *, then_clean_up: bool = False) -> dict[str, Any]:
-        """Document statuses and balances (by product and warehouse label) after the call, in one
-        batch; with `then_clean_up`, the clean-up rides in the same batch after the observations
-        (halt=0), saving a request."""
-        commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    # -- observation and clean-up -------------------------------------------------------------
+    def observe(self, worlds: Sequence[tuple[World, bool]]) -> dict[str, dict[str, Any]]:
+        """For each (world, wanted): with `wanted`, the documents' statuses and the balances (by
+        product and warehouse label) after the call; then every world's clean-up. Observations
+        ride before clean-ups in shared batches (halt=0), so a wave costs as few requests as fit."""
+        parts = []
+        for n, (world, wanted) in enumerate(worlds):
+            key = f"c{n}_" if len(worlds) > 1 else ""
+            looks = self._observe_commands(world, key) if wanted else {}
+            undo = {} if world.cleaned else self._cleanup_commands(world, key)
+            parts.append((world, wanted, key, looks, undo))
+        seen: dict[str, dict[str, Any]] = {}
+        for group in pack([{**looks, **undo} for _, _, _, looks, undo in parts], MAX_BATCH):
+            chosen = [parts[i] for i in group]
+            oversized = [p for p in chosen if len(p[3]) + len(p[4]) > MAX_BATCH]
+            for world, wanted, key, looks, undo in oversized:  # alone: observe first, clean up after
+                seen[world.clause_id] = self._observe_batch([(world, wanted, key, looks, {})])[world.clause_id]
+                self.cleanup(world)
+            rest = [p for p in chosen if p not in oversized]
+            if rest:
+                seen.update(self._observe_batch(rest))
+        return seen
+
+    def _observe_batch(self, parts: list) -> dict[str, dict[str, Any]]:
+        commands = {k: v for _, _, _, looks, undo in parts for k, v in {**looks, **undo}.items()}
+        if not commands:
+            return {world.clause_id: {} for world, *_ in parts}
+        sent = self.client.batch(self.admin, commands, halt=False, phase="observe")
+        results, errors = batch_parts(sent.reply.body)
+        seen = {}
+        for world, wanted, key, looks, undo in parts:
+            world.exchanges.append(sent.exchange)
+            if undo:
+                self._record_cleanup(world, key, results, errors)
+            seen[world.clause_id] = self._read(world, key, results) if wanted else {}
+        return seen
+
+    def _observe_commands(self, world: World, key: str) -> dict[str, Command]:
+        commands: dict[str, Command] = {}
         for label, state in world.documents.items():
             if state.id:
-                commands[f"doc_{label}"] = ("catalog.document.list", {
+                commands[f"{key}doc_{label}"] = ("catalog.document.list", {
                     "filter": {"id": state.id}, "select": ["id", "status"]})
         for label, pid in world.products.items():
-            commands[f"bal_{label}"] = ("catalog.storeproduct.list", {"filter": {"productId": pid}})
-        undo = self._cleanup_commands(world) if then_clean_up else {}
-        if len(commands) + len(undo) > MAX_BATCH:
-            undo = {}
-        if not commands and not undo:
-            return {}
-        body = self.client.batch(self.admin, {**commands, **undo}, halt=False, phase="observe").reply.body
-        if undo:
-            self._record_cleanup(world, _batch_errors(body))
-        results = _batch_results(body)
+            commands[f"{key}bal_{label}"] = ("catalog.storeproduct.list", {"filter": {"productId": pid}})
+        return commands
+
+    def _read(self, world: World, key: str, results: Mapping[str, Any]) -> dict[str, Any]:
         status = {}
         for label in world.documents:
-            docs = _dig(results, f"doc_{label}", "documents") or []
+            docs = _dig(results, f"{key}doc_{label}", "documents") or []
             status[label] = docs[0].get("status") if docs else None
         now: dict[tuple[str, str], float] = {}
         for label in world.products:
-            now.update(self._balances(label, _dig(results, f"bal_{label}", "storeProducts") or []))
+            now.update(self._balances(label, _dig(results, f"{key}bal_{label}", "storeProducts") or []))
         return {"status": status, "balances": now}
 
-    def cleanup(self, world: World, clause: Clause) -> None:
+    def cleanup(self, world: World) -> None:
         """Undo the clause's documents and products; errors here are reported, not fatal."""
-        commands = {} if world.cleaned else self._cleanup_commands(world)
+        commands = {} if world.cleaned else self._cleanup_commands(world, "")
         if commands:
             sent = self.client.batch(self.admin, commands, halt=False, phase="cleanup")
-            self._record_cleanup(world, _batch_errors(sent.reply.body))
+            world.exchanges.append(sent.exchange)
+            results, errors = batch_parts(sent.reply.body)
+            self._record_cleanup(world, "", results, errors)
 
-    def _cleanup_commands(self, world: World) -> dict[str, tuple[str, Mapping[str, Any]]]:
-        commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    def _cleanup_commands(self, world: World, key: str) -> dict[str, Command]:
+        commands: dict[str, Command] = {}
         docs = [s for s in world.documents.values() if s.id]
         for state in docs:  # cancel main documents before the stock-up receipts they drew on
-            commands[f"c_{state.label}"] = ("catalog.document.cancel", {"id": state.id})
+            commands[f"{key}c_{state.label}"] = ("catalog.document.cancel", {"id": state.id})
         for state in docs:
             if state.stock_id:
-                commands[f"cs_{state.label}"] = ("catalog.document.cancel", {"id": state.stock_id})
+                commands[f"{key}cs_{state.label}"] = ("catalog.document.cancel", {"id": state.stock_id})
         for state in docs:
-            commands[f"x_{state.label}"] = ("catalog.document.delete", {"id": state.id})
+            commands[f"{key}x_{state.label}"] = ("catalog.document.delete", {"id": state.id})
             if state.stock_id:
-                commands[f"xs_{state.label}"] = ("catalog.document.delete", {"id": state.stock_id})
+                commands[f"{key}xs_{state.label}"] = ("catalog.document.delete", {"id": state.stock_id})
         for label, pid in world.products.items():
-            commands[f"xp_{label}"] = ("catalog.product.delete", {"id": pid})
+            commands[f"{key}xp_{label}"] = ("catalog.product.delete", {"id": pid})
         return commands
 
-    def _record_cleanup(self, world: World, errors: Mapping[str, Any]) -> None:
+    def _record_cleanup(self, world: World, key: str, results: Mapping[str, Any], errors: Mapping[str, Any]) -> None:
         """Strike what was removed from the manifest; what failed stays there for `cleanup`."""
+        def gone(name: str) -> bool:
+            return f"{key}{name}" not in errors and f"{key}{name}" in results
+
         docs = [s for s in world.documents.values() if s.id]
-        self.manifest.remove("documents", [s.id for s in docs if f"x_{s.label}" not in errors and s.id]
-                             + [s.stock_id for s in docs if f"xs_{s.label}" not in errors and s.stock_id])
-        self.manifest.remove("products", [pid for label, pid in world.products.items()
-                                          if f"xp_{label}" not in errors])
+        self.manifest.remove("documents", [s.id for s in docs if s.id and gone(f"x_{s.label}")]
+                             + [s.stock_id for s in docs if s.stock_id and gone(f"xs_{s.label}")])
+        self.manifest.remove("products", [pid for label, pid in world.products.items() if gone(f"xp_{label}")])
         world.cleaned = True
 
     # -- helpers --------------------------------------------------------------------------------
-    def _stock_up(self, commands: dict, doc: DocumentSpec) -> None:
+    def _stock_up(self, plan: Plan, doc: DocumentSpec, title: str) -> None:
         items = [Item(product=i.product, amount=i.amount, store=i.store_from or i.store) for i in doc.items]
-        self._add_document(commands, f"stock_{doc.label}", "S", f"b24c {self.run_id} stock for {doc.label}", items)
-        commands[f"stockc_{doc.label}"] = ("catalog.document.conduct", {"id": _ref(f"stock_{doc.label}")})
+        self._add_document(plan, f"stock_{doc.label}", "S", title, items)
+        plan.commands[plan.k(f"stockc_{doc.label}")] = ("catalog.document.conduct",
+                                                        {"id": _ref(plan.k(f"stock_{doc.label}"))})
 
-    def _add_document(self, commands: dict, key: str, doc_type: str, title: str, items: Iterable[Item]) -> None:
-        commands[key] = ("catalog.document.add", {"fields": {
+    def _add_document(self, plan: Plan, name: str, doc_type: str, title: str, items: Iterable[Item]) -> None:
+        key = plan.k(name)
+        plan.commands[key] = ("catalog.document.add", {"fields": {
             "docType": doc_type, "currency": "USD", "responsibleId": self.responsible_id, "title": title}})
         for n, item in enumerate(items):
-            fields: dict[str, Any] = {"docId": _ref(key), "elementId": f"$result[p_{item.product}][element][id]",
+            fields: dict[str, Any] = {"docId": _ref(key), "elementId": f"$result[{plan.k('p_' + item.product)}][element][id]",
                                       "amount": item.amount, "purchasingPrice": 10}
             source, dest = item_ends(doc_type, item)
             if source:
                 fields["storeFrom"] = self.stores[source]
             if dest:
                 fields["storeTo"] = self.stores[dest]
-            commands[f"{key}_e{n}"] = ("catalog.document.element.add", {"fields": fields})
+            plan.commands[f"{key}_e{n}"] = ("catalog.document.element.add", {"fields": fields})
+
+    def _balance_cmd(self, plan: Plan, product_label: str) -> Command:
+        return ("catalog.storeproduct.list",
+                {"filter": {"productId": f"$result[{plan.k('p_' + product_label)}][element][id]"}})
 
     def _balances(self, label: str, rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], float]:
         """(product label, warehouse label) -> amount, from `catalog.storeproduct.list` rows."""
         names = {sid: name for name, sid in self.stores.items()}
-        return {(product, names.get(sid, f"store{sid}")): amount
-                for (product, sid), amount in _balances(label, rows).items()}
-
-    def _batch(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], *, halt: bool, what: str,
-               phase: str) -> dict:
-        body = self.client.batch(self.admin, commands, halt=halt, phase=phase).reply.body
-        errors = _batch_errors(body)
-        if errors or not isinstance(body, dict) or "result" not in body:
-            detail = next(iter(errors.items()), None) if errors else str(body)[:200]
-            raise SetupFailed(f"could not create the {what}: {detail}")
-        return _batch_results(body)
+        out = {}
+        for row in rows:
+            try:
+                out[(label, names.get(int(row["storeId"]), f"store{row['storeId']}"))] = float(row.get("amount") or 0)
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
 
 
-def cleanup_manifest(client: PortalClient, admin: Credential, path: Path) -> dict[str, int]:
-    """Remove what an interrupted run left, as listed in its manifest. Returns counts removed."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    removed = {"documents": 0, "products": 0, "stores": 0}
-    plan = [("documents", "catalog.document.cancel"), ("documents", "catalog.document.delete"),
-            ("products", "catalog.product.delete"), ("stores", "catalog.store.delete")]
-    for kind, method in plan:
-        ids = list(data.get(kind, []))
-        for start in range(0, len(ids), MAX_BATCH):
-            chunk = ids[start:start + MAX_BATCH]
-            commands = {f"k{i}": (method, {"id": i}) for i in chunk}
-            errors = _batch_errors(client.batch(admin, commands, halt=False, phase="cleanup").reply.body)
-            if not method.endswith("cancel"):
-                done = [i for i in chunk if f"k{i}" not in errors]
-                removed[kind] += len(done)
-                data[kind] = [i for i in data[kind] if i not in done]
-    if any(data.get(k) for k in removed):
-        path.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    else:
-        path.unlink()
-    return removed
-
-
-def _balance_cmd(product_label: str) -> tuple[str, Mapping[str, Any]]:
-    return ("catalog.storeproduct.list", {"filter": {"productId": f"$result[p_{product_label}][element][id]"}})
+def pack(groups: Sequence[Sized], limit: int) -> list[list[int]]:
+    """Consecutive groups of commands, packed into batches of at most `limit` commands, in order;
+    a group larger than `limit` gets a batch of its own."""
+    batches: list[list[int]] = []
+    size = 0
+    for n, group in enumerate(groups):
+        if not batches or size + len(group) > limit:
+            batches.append([])
+            size = 0
+        batches[-1].append(n)
+        size += len(group)
+    return [b for b in batches if b]
 
 
 def _ref(key: str) -> str:
     return f"$result[{key}][document][id]"
-
-
-def _balances(label: str, rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, int], float]:
-    out = {}
-    for row in rows:
-        try:
-            out[(label, int(row["storeId"]))] = float(row.get("amount") or 0)
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
-
-
-def _batch_results(body: Any) -> dict:
-    result = body.get("result") if isinstance(body, dict) else None
-    inner = result.get("result") if isinstance(result, dict) else None
-    return inner if isinstance(inner, dict) else {}
-
-
-def _batch_errors(body: Any) -> dict:
-    result = body.get("result") if isinstance(body, dict) else None
-    errors = result.get("result_error") if isinstance(result, dict) else None
-    if isinstance(body, dict) and "error" in body:
-        return {"batch": body}
-    return errors if isinstance(errors, dict) else {}
 
 
 def _dig(data: Any, *keys: str) -> Any:
