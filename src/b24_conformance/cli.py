@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -29,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # `b24-conformance openapi | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except ConformanceError as exc:
         print(f"b24-conformance: error: {exc}", file=sys.stderr)
         return EXIT_USAGE if not _is_target_error(exc) else 3
@@ -64,6 +69,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.callback(stream.close)
         print(f"b24-conformance {__version__}: {len(clauses)} clause(s) against {runner.redactor.text(config.describe())}, "
               f"profile {args.profile}", flush=True)
+        checked = runner.preflight()
+        if checked and checked.note:
+            print(f"preflight: {checked.note}", flush=True)
         handlers = [stream] if args.quiet else [Progress(sys.stdout), stream]
         runner.run(clauses, handlers)
     return _render_views(stream.path, secrets=runner.redactor.secrets)
@@ -111,37 +119,100 @@ def _select(clauses, patterns: Sequence[str] | None):
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    """Record every clause against a deterministic reference portal into cassettes."""
+    """Record clauses against a deterministic reference portal into cassettes.
+
+    The recording goes into a temporary folder beside the target, and replaces the old cassettes
+    only when every clause was recorded with a verdict other than ERROR; a failed recording loses
+    nothing. With -k, only the chosen clauses' cassettes are replaced.
+    """
+    import shutil
+    import tempfile
+
     from .contract.clause import load_clauses
     from .report.terminal import render_table
     from .runner import Runner, RunOptions
+    from .target.cassette import SIDECAR, require_vcrpy
     from .target.reference import reference_settings, reference_target
+    from .verdict import Outcome
 
+    require_vcrpy("record")
     clauses = _select(load_clauses(), args.clause)
     directory = Path(args.cassettes)
-    for old in directory.glob("*.yaml"):
-        old.unlink()
-    settings = reference_settings(args.portal_profile or args.profile, deterministic=True)
-    options = RunOptions(profile=args.profile, cassettes=directory, record=True, run_id="rec",
-                         manifest_dir=Path(args.manifest_dir))
-    with reference_target(settings) as config:
-        result = Runner(config, options).run(clauses)
-    print(render_table(result))
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}.recording-", dir=directory.parent))
+    try:
+        settings = reference_settings(args.portal_profile or args.profile, deterministic=True)
+        options = RunOptions(profile=args.profile, cassettes=scratch, record=True, run_id="rec",
+                             manifest_dir=Path(args.manifest_dir))
+        with reference_target(settings) as config:
+            result = Runner(config, options).run(clauses)
+        print(render_table(result))
+        broken = [v.clause_id for v in result.verdicts if v.outcome is Outcome.ERROR]
+        if broken:
+            print(f"not recorded: {len(broken)} clause(s) ended in ERROR ({', '.join(broken[:5])}); "
+                  f"{directory} is unchanged", file=sys.stderr)
+            return 3
+        if args.clause and (directory / SIDECAR).is_file():
+            for path in scratch.glob("*.yaml"):  # _open and _close are the same in deterministic mode
+                shutil.copy2(path, directory / path.name)
+            _merge_sidecar(directory / SIDECAR, scratch / SIDECAR)
+        else:
+            old = directory.with_name(f".{directory.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            if directory.exists():
+                directory.rename(old)
+            scratch.rename(directory)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     print(f"recorded {len(clauses)} clause(s) into {directory}")
     return result.exit_code
 
 
+def _merge_sidecar(kept: Path, fresh: Path) -> None:
+    """A partial recording's sidecar: the new one, listing the old clauses too."""
+    old, new = json.loads(kept.read_text("utf-8")), json.loads(fresh.read_text("utf-8"))
+    new["clauses"] = old.get("clauses", []) + [c for c in new["clauses"] if c not in old.get("clauses", [])]
+    kept.write_text(json.dumps(new, indent=2) + "\n", encoding="utf-8")
+
+
 # -- portal ----------------------------------------------------------------------------------------
 def cmd_portal_serve(args: argparse.Namespace) -> int:
+    import socket
+    import sqlite3
+
     from .portal.server import serve
     from .portal.settings import PortalSettings
 
+    for option, port in (("--port", args.port), ("--tls-port", args.tls_port)):
+        if not 1 <= port <= 65535:
+            raise UsageError(f"{option} {port}: a TCP port is between 1 and 65535")
+    if args.workers < 0:
+        raise UsageError(f"--workers {args.workers}: 0 (the event loop) or more threads")
+    if args.rate_threshold < 0 or not args.rate_drain > 0:
+        raise UsageError(f"--rate-threshold {args.rate_threshold} --rate-drain {args.rate_drain}: "
+                         "the threshold is 0 (no limit) or more, the drain above 0")
+    if args.db != ":memory:":
+        folder = Path(args.db).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise UsageError(f"--db {args.db}: the folder {folder} does not exist")
     settings = PortalSettings(profile=args.profile, host=args.host, port=args.port, tls=args.tls,
                               tls_port=args.tls_port, db_path=args.db, deterministic=args.deterministic,
                               rate_threshold=args.rate_threshold, rate_drain_per_s=args.rate_drain,
                               mutants=tuple(args.mutant or ()), workers=args.workers)
     _check_profile(settings.profile)
-    serve(settings)
+    from .portal.mutants import check_names
+    check_names(settings.mutants)
+    try:
+        serve(settings)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {args.host}: not an address this machine can listen on ({exc.strerror})") from None
+    except OSError as exc:
+        ports = f"{args.port}" + (f" or {args.tls_port}" if args.tls else "")
+        raise UsageError(f"cannot listen on {args.host} port {ports}: {exc.strerror or exc}",
+                         hint="is another portal running? choose another --port") from None
+    except sqlite3.Error as exc:
+        raise UsageError(f"--db {args.db}: {exc}") from None
     return 0
 
 

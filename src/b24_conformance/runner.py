@@ -58,6 +58,7 @@ class Runner:
         """The header every report starts with; the target is described with secrets redacted."""
         return RunInfo(run_id=self.options.run_id, started_at=datetime.now(UTC).isoformat(),
                        target=self.redactor.text(self.config.describe()), target_kind=self.config.kind,
+                       portal=self.config.name,
                        profile=self.options.profile, tool_version=__version__,
                        clause_files=tuple(sorted({Path(c.file).name for c in clauses if c.file})))
 

@@ -114,13 +114,14 @@ class RunInfo:
     started_at: str  # ISO-8601
     target: str  # a redacted description, e.g. "reference portal http://127.0.0.1:40123"
     target_kind: str  # reference | live | cassette
+    portal: str = ""  # a stable name of the portal (host, or reference/<profile>), for comparing runs
     profile: str
     tool_version: str
     clause_files: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "started_at": self.started_at, "target": self.target,
-                "target_kind": self.target_kind, "profile": self.profile,
+                "target_kind": self.target_kind, "portal": self.portal, "profile": self.profile,
                 "tool_version": self.tool_version, "clause_files": list(self.clause_files)}
 
     @classmethod

@@ -43,14 +43,30 @@ def test_pass_to_fail_is_a_regression_with_non_zero_exit(run, verdict):
     assert text.rstrip().splitlines()[-1].startswith("REGRESSED")
 
 
-def test_improvements_and_skips_are_drift_but_not_regressions(run, verdict):
-    old = run(verdict("a.b.c", outcome=Outcome.FAIL), verdict("d.e.f"))
-    new = run(verdict("a.b.c"), verdict("d.e.f", outcome=Outcome.SKIP))
+def test_improvements_and_should_skips_are_drift_but_not_regressions(run, verdict):
+    old = run(verdict("a.b.c", outcome=Outcome.FAIL), verdict("d.e.f", level="SHOULD"))
+    new = run(verdict("a.b.c"), verdict("d.e.f", level="SHOULD", outcome=Outcome.SKIP))
     drift = diff_reports(old, new)
     assert {(c.old, c.new) for c in drift.changed} == {(Outcome.FAIL, Outcome.PASS),
                                                        (Outcome.PASS, Outcome.SKIP)}
     assert drift.regressions == () and drift.exit_code == 0
     assert "other outcome changes (2):" in render_drift(drift)
+
+
+def test_a_must_clause_that_passed_and_is_now_skipped_is_a_regression(run, verdict):
+    drift = diff_reports(run(verdict("a.b.c")), run(verdict("a.b.c", outcome=Outcome.SKIP)))
+    assert drift.exit_code == 1
+    assert "regressed (1):\n  a.b.c [MUST]: PASS → SKIP" in render_drift(drift)
+
+
+def test_runs_of_different_portals_are_compared_with_a_warning(run, verdict):
+    from dataclasses import replace
+    old = run(verdict("a.b.c"))
+    new = replace(run(verdict("a.b.c")), info=replace(old.info, portal="other.bitrix24.com"))
+    text = render_drift(diff_reports(old, new))
+    assert text.splitlines()[1].startswith("warning: the runs are of different targets")
+    assert "other.bitrix24.com" in text
+    assert "warning" not in render_drift(diff_reports(old, old))
 
 
 def test_pass_to_non_strict_is_a_regression(run, verdict):

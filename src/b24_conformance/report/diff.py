@@ -1,8 +1,10 @@
 """Drift between two recorded runs: outcome changes, added or removed clauses, changed observed values.
 
-A regression is a clause that got worse at conformance: it now FAILs and did not before, or it was
-PASS and is now NON-STRICT. SKIP and ERROR say nothing about conformance, so moving to them is drift
-but not a regression. Clauses present in only one run are listed, never counted as regressions.
+A regression is a clause that got worse at conformance: it now FAILs and did not before, it was
+PASS and is now NON-STRICT, or it is a MUST clause that passed and is now skipped (a gate must not
+go green by no longer checking). ERROR says nothing about conformance, so moving to it is drift but
+not a regression. Clauses present in only one run are listed, never counted as regressions. Two
+runs of different portals can be compared, and the drift says so first.
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ class OutcomeChange:
 
     @property
     def regression(self) -> bool:
-        """Worse at conformance: newly FAIL, or PASS → NON-STRICT."""
+        """Worse at conformance: newly FAIL, PASS → NON-STRICT, or a MUST clause PASS → SKIP."""
         if self.new is Outcome.FAIL:
             return self.old is not Outcome.FAIL
+        if self.level == "MUST" and self.old in (Outcome.PASS, Outcome.NON_STRICT) and self.new is Outcome.SKIP:
+            return True
         return self.old is Outcome.PASS and self.new is Outcome.NON_STRICT
 
 
@@ -60,6 +64,15 @@ class Drift:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     field_changes: tuple[FieldChange, ...] = ()
+
+    @property
+    def other_portal(self) -> str:
+        """A warning when the two runs were against different portals or profiles, else ''."""
+        old, new = self.old, self.new
+        if (old.portal, old.profile) == (new.portal, new.profile):
+            return ""
+        return (f"warning: the runs are of different targets: {old.portal or old.target} (profile {old.profile}) "
+                f"→ {new.portal or new.target} (profile {new.profile}); drift may be the portals' difference")
 
     @property
     def regressions(self) -> tuple[OutcomeChange, ...]:
@@ -118,6 +131,8 @@ def render_drift(drift: Drift, *, secrets: Iterable[str] = ()) -> str:
     """The drift as plain text, regressions first, ending in a one-line summary."""
     lines = [(f"drift: {one_line(drift.old.run_id)} ({one_line(drift.old.started_at)}) → "
              f"{one_line(drift.new.run_id)} ({one_line(drift.new.started_at)})")]
+    if drift.other_portal:
+        lines.append(one_line(drift.other_portal))
     if drift.empty:
         lines.append("no drift: same clauses, same outcomes, same observed values")
     lines += _section("regressed", [_outcome_line(c) for c in drift.regressions])

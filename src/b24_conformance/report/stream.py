@@ -10,6 +10,7 @@ checked against `schemas/report.schema.json#/$defs/line` on reading and for secr
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -24,20 +25,27 @@ _HINT = "it is not a b24-conformance report stream; re-run to regenerate it"
 
 
 class ReportStream:
-    """A run handler that appends each event to `report.jsonl`; the file is opened (and so checked)
-    before the first clause runs, so an unwritable folder costs no results."""
+    """A run handler that appends each event to `report.jsonl`. The folder is checked when the
+    stream is made, before anything runs, so an unwritable folder costs no results; the file itself
+    is replaced only when the run starts."""
 
     def __init__(self, directory: Path, *, secrets: Iterable[str] = ()) -> None:
         self.path = Path(directory) / STREAM_FILE
         self.secrets = tuple(secrets)
         self._file: IO[str] | None = None
-        self._open()
+        self._check()
 
-    def _open(self) -> None:
+    def _check(self) -> None:
         directory = self.path.parent
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8")
+            with tempfile.NamedTemporaryFile(dir=directory, prefix=".b24c-probe-"):
+                pass
+            if self.path.is_dir():
+                raise IsADirectoryError(self.path)
+        except IsADirectoryError:
+            raise UsageError(f"--reports {directory}: {STREAM_FILE} there is a folder",
+                             hint="remove it, or name another folder") from None
         except (FileExistsError, NotADirectoryError):
             raise UsageError(f"--reports {directory}: not a folder (a file of that name is in the way)",
                              hint="name a folder, or remove the file") from None
@@ -46,6 +54,7 @@ class ReportStream:
                              hint="name a folder you can write to") from None
 
     def start(self, info: RunInfo) -> None:
+        self._file = self.path.open("w", encoding="utf-8")
         self._write({"header": info.to_dict()})
 
     def verdict(self, verdict: Verdict, index: int, total: int) -> None:

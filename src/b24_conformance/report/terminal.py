@@ -27,6 +27,7 @@ COLOURS = {
 }
 OUTCOME_WIDTH = max(len(o.value) for o in Outcome)
 DEFAULT_WIDTH = 100
+UNLIMITED = 100_000
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -74,9 +75,17 @@ class Progress:
                 f"({verdict.duration_s:.2f}s)")
 
 
-def render_table(result: RunResult, width: int | None = None, *, secrets: Iterable[str] = ()) -> str:
-    """A plain-text table (clause, level, verdict, reason) in clause order, then the summary line."""
-    width = width or shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+def render_table(result: RunResult, width: int | None = None, *, secrets: Iterable[str] = (),
+                 stream: TextIO | None = None) -> str:
+    """A plain-text table (clause, level, verdict, reason) in clause order, then the summary line.
+
+    Cells are cut to the terminal's width only when `stream` (stdout by default) is a terminal; a
+    CI log or a file gets every reason whole.
+    """
+    if width is None:
+        target = stream if stream is not None else sys.stdout
+        isatty = getattr(target, "isatty", None)
+        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns if isatty and isatty() else UNLIMITED
     rows = [_row(v) for v in result.verdicts]
     header = ("clause", "level", "verdict", "reason")
     widths = _column_widths([header, *rows], width)

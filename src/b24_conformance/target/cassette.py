@@ -68,7 +68,7 @@ class Cassettes:
     """Opens one vcrpy cassette per clause, recording or replaying."""
 
     def __init__(self, directory: Path, *, record: bool, redactor: Redactor) -> None:
-        import vcr  # a dev dependency: only offline mode needs it
+        vcr = require_vcrpy("record" if record else "replay cassettes")
 
         self.directory = directory
         self.record = record
@@ -102,6 +102,17 @@ class Cassettes:
             yield
         finally:
             cassette.__exit__(None, None, None)
+
+
+def require_vcrpy(what: str):
+    """The vcr module, or a one-line UsageError saying how to install it."""
+    try:
+        import vcr
+    except ImportError:
+        from ..errors import UsageError
+        raise UsageError(f"to {what}, b24-conformance needs vcrpy, which is not installed",
+                         hint="pip install 'vcrpy>=8.2.1'") from None
+    return vcr
 
 
 def is_cassette_miss(exc: BaseException) -> bool:
