@@ -93,18 +93,28 @@ def sweep(client: PortalClient, admin: Credential, run_id: str | None = None) ->
     return report
 
 
+def undo_unfinished(client: PortalClient, admin: Credential, run_id: str, iblock_id: int | None) -> CleanupReport:
+    """Remove a run's documents and products (never its warehouses), found by title: what a set-up
+    batch that got no answer may have made, so that the set-up can be sent again safely."""
+    report = CleanupReport(source=f"undo of run {run_id}'s unanswered set-up")
+    prefix = title_prefix(run_id)
+    _clean(client, admin, lambda title: title.startswith(prefix), prefix, iblock_id, report,
+           kinds=("documents", "products"))
+    return report
+
+
 def _clean(client: PortalClient, admin: Credential, ours, search: str, iblock_id: int | None,
-           report: CleanupReport) -> dict[str, set[int]]:
+           report: CleanupReport, kinds: tuple[str, ...] = KINDS) -> dict[str, set[int]]:
     """Find this run's rows by title, remove them in a safe order; returns the ids found per kind."""
     if iblock_id is None:
         iblock_id = _catalog(client, admin)
     rows = {kind: [r for r in _find(client, admin, kind, search, iblock_id) if ours(str(r.get(LISTS[kind][2]) or ""))]
-            for kind in KINDS}
+            if kind in kinds else [] for kind in KINDS}
     found = {kind: {int(r["id"]) for r in rows[kind]} for kind in KINDS}
     conducted = sorted((int(r["id"]) for r in rows["documents"] if r.get("status") == "Y"), reverse=True)
     refused: dict[str, dict[int, str]] = {k: {} for k in KINDS}
     _each(client, admin, "catalog.document.cancel", conducted, refused["documents"])
-    for kind in KINDS:
+    for kind in kinds:
         ids = sorted(found[kind], reverse=True)
         _each(client, admin, DELETE[kind], [i for i in ids if i not in refused[kind]], refused[kind])
         report.removed[kind] = [i for i in ids if i not in refused[kind]]

@@ -22,6 +22,7 @@ from typing import Any
 from ..contract.clause import INCOMING, Clause, DocumentSpec, Item, item_ends
 from ..errors import TargetError
 from ..observation import Exchange
+from .cleanup import undo_unfinished
 from .client import PortalClient, batch_parts
 from .config import Credential, TargetConfig
 from .manifest import Manifest, Origin, title_prefix
@@ -263,6 +264,17 @@ class Sandbox:
                 state.pre_conduct.update(self._balances(label, rows))
         for label in world.product_names:
             world.ready.update(self._balances(label, _dig(results, k(f"ready_{label}"), "storeProducts") or []))
+
+    def undo_unfinished(self) -> None:
+        """After a set-up batch got no answer: remove whatever this run's documents and products
+        exist (found by title; no clause's world is alive between waves), so that it can be resent."""
+        report = undo_unfinished(self.client, self.admin, self.run_id, self.iblock_id)
+        for kind in ("documents", "products"):
+            self.manifest.remove(kind, report.removed[kind])
+            self.manifest.settle(kind, list(self.manifest.data["pending"][kind]))
+        if report.left:
+            kind, what, why = report.left[0]
+            raise SetupFailed(f"could not undo an unanswered set-up: {kind[:-1]} {what}: {why}")
 
     # -- observation and clean-up -------------------------------------------------------------
     def observe(self, worlds: Sequence[tuple[World, bool]]) -> dict[str, dict[str, Any]]:
