@@ -6,7 +6,8 @@ Requests pass through to the portal unchanged unless the proxy's `plan` names a 
 - `502-after` / `html-after`: forward (the portal runs the request), then answer 502 / a 200 HTML page;
 - `stall`: never answer (the client times out); `stall-after`: forward first, then never answer;
 - `reset` / `reset-after`: abort the connection (RST) before / after forwarding;
-- `hold-after`: forward, then keep the client waiting until `release()` (for kill tests).
+- `hold` / `hold-after`: keep the client waiting until `release()`, before / after forwarding (for
+  kill tests: the test kills the client while it waits).
 
 `plan(n, body)` gets the 1-based request number and the request body, and returns a fault name or
 None. The proxy speaks HTTP/1.1 with `Connection: close`, which every client here handles.
@@ -103,6 +104,9 @@ class FaultyProxy:
         if fault == "reset":
             writer.transport.abort()
             return
+        if fault == "hold":
+            await self._hold(writer)
+            return
         forward = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length", "connection")}
         upstream = await self._client.request(method, self.upstream + target, headers=forward, content=body)
         if fault == "502-after":
@@ -114,13 +118,16 @@ class FaultyProxy:
         elif fault == "reset-after":
             writer.transport.abort()
         elif fault == "hold-after":
-            self.held.set()
-            while not self._release.is_set():
-                await asyncio.sleep(0.05)
-            writer.transport.abort()
+            await self._hold(writer)
         else:
             await self._answer(writer, upstream.status_code, upstream.content,
                                upstream.headers.get("content-type", "application/json"))
+
+    async def _hold(self, writer: asyncio.StreamWriter) -> None:
+        self.held.set()
+        while not self._release.is_set():
+            await asyncio.sleep(0.05)
+        writer.transport.abort()
 
     async def _stall(self, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(self.stall_s)
