@@ -41,6 +41,7 @@ class RunOptions:
     cassettes: Path | None = None  # record into, or replay from, this folder
     record: bool = False
     option_prefix: str = "--"  # how the runner in use spells its options, for skip reasons
+    share_batches: bool = True  # clauses of a wave share set-up and observation batches
 
 
 class Engine:
@@ -150,7 +151,7 @@ class Engine:
         Offline (recording or replaying cassettes) every clause is a wave of its own, so that each
         cassette holds exactly one clause and any subset of them replays.
         """
-        if self.cassettes or not self.writes or not any(c.given for c in clauses):
+        if self.cassettes or not self.options.share_batches or not self.writes or not any(c.given for c in clauses):
             return [[c] for c in clauses]
         try:
             sandbox = self._sandbox()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from typing import Self
 
 import httpx
 
@@ -40,7 +41,7 @@ class FaultyProxy:
         self.base_url = ""
 
     # -- life cycle -----------------------------------------------------------------------------
-    def __enter__(self) -> FaultyProxy:
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait(10)
         return self

@@ -7,11 +7,11 @@ import httpx
 import pytest
 
 from b24_conformance.contract.clause import load_clauses
+from b24_conformance.redact import Redactor
 from b24_conformance.runner import Runner, RunOptions
 from b24_conformance.target.cleanup import cleanup_manifest
 from b24_conformance.target.client import PortalClient
 from b24_conformance.target.config import load_target_config
-from b24_conformance.redact import Redactor
 from b24_conformance.verdict import Outcome
 
 from .conftest import FaultyProxy, leftovers, live_portal, manifests, target_file
