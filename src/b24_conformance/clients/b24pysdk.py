@@ -130,23 +130,13 @@ class _B24PySDK(AdapterBase):
     def start(self, access: PortalAccess) -> None:
         self.access = access
         self.redactor = Redactor()
-        self.redactor.add(*{s for ra in access.roles.values() for s in (ra.code, ra.token) if s})
+        self.redactor.add(*self.secrets())
 
     def token(self, role: str) -> Any:
         with self._lock:
             if role not in self._tokens:
-                self._tokens[role] = _token(self.access, self._role(role))
+                self._tokens[role] = _token(self.access, self.role_access(role))
             return self._tokens[role]
-
-    def _role(self, role: str) -> RoleAccess:
-        ra = self.access.roles.get(role)
-        if ra is None:
-            raise Unsupported(f"the target gives no credential for role {role!r}")
-        return ra
-
-    def _check(self, transport: str) -> None:
-        if transport in self.cannot:
-            raise Unsupported(self.cannot[transport])
 
     def _run(self, thunk: Callable[[], Any]) -> Any:
         with trusting(self.access.ca_path):
@@ -214,7 +204,7 @@ class TypedAdapter(_B24PySDK):
                               f"TypeError: {exc}") from None
 
     def call(self, role: str, method: str, params: Mapping[str, Any], *, transport: str = "json") -> Any:
-        self._check(transport)  # json-suffix needs nothing: the SDK always sends <method>.json
+        self.refuse(transport)  # json-suffix needs nothing: the SDK always sends <method>.json
         request = self.request(role, method, params)
         return self._run(lambda: request.result)
 
@@ -231,7 +221,7 @@ class CallMethodAdapter(_B24PySDK):
         super().__init__("b24pysdk.call_method", COMMON_CANNOT, _Retry(**retry))
 
     def call(self, role: str, method: str, params: Mapping[str, Any], *, transport: str = "json") -> Any:
-        self._check(transport)
+        self.refuse(transport)
         if transport == "upper-case-method":
             method = method.upper()
         # json-suffix needs nothing: the SDK itself always sends <method>.json

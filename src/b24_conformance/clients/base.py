@@ -137,6 +137,22 @@ class AdapterBase:
     def start(self, access: PortalAccess) -> None:
         self.access = access
 
+    def role_access(self, role: str) -> RoleAccess:
+        """The started portal's credential for `role`; Unsupported when the target gives none."""
+        ra = self.access.roles.get(role)
+        if ra is None:
+            raise Unsupported(f"the target gives no credential for role {role!r}")
+        return ra
+
+    def refuse(self, transport: str) -> None:
+        """Unsupported, with the reason, for a transport the adapter lists in `cannot`."""
+        if transport in self.cannot:
+            raise Unsupported(self.cannot[transport])
+
+    def secrets(self) -> set[str]:
+        """Every webhook code and token of the started portal, for redacting messages."""
+        return {s for ra in self.access.roles.values() for s in (ra.code, ra.token) if s}
+
     def batch(self, role: str, commands: Mapping[str, tuple[str, Mapping[str, Any]]], halt: bool) -> Any:
         raise Unsupported(f"{self.name} offers no batch call")
 

@@ -98,7 +98,7 @@ class _FastBitrix24(AdapterBase):
         self.access = access
         self.ssl: ssl.SSLContext | bool = ssl.create_default_context(cafile=access.ca_path) if access.ca_path else True
         self.redactor = Redactor()
-        self.redactor.add(*{s for ra in access.roles.values() for s in (ra.code, ra.token) if s})
+        self.redactor.add(*self.secrets())
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"{self.name}-loop", daemon=True)
         self._thread.start()
@@ -129,14 +129,8 @@ class _FastBitrix24(AdapterBase):
         key = (role, plain)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._make(self._role(role), plain)
+                self._clients[key] = self._make(self.role_access(role), plain)
             return self._clients[key]
-
-    def _role(self, role: str) -> RoleAccess:
-        ra = self.access.roles.get(role)
-        if ra is None:
-            raise Unsupported(f"the target gives no credential for role {role!r}")
-        return ra
 
     def _make(self, ra: RoleAccess, plain: bool) -> BitrixAsync:
         url = ra.webhook_url if ra.kind == "webhook" else ra.oauth_endpoint
@@ -188,10 +182,6 @@ class _FastBitrix24(AdapterBase):
             raise TargetUnreachable(f"fast-bitrix24: {type(exc).__name__}: {self.redactor.text(str(exc))}",
                                     hint="is the portal up and its CA trusted?") from None
 
-    def _check(self, transport: str) -> None:
-        if transport in self.cannot:
-            raise Unsupported(self.cannot[transport])
-
 
 def _token_func(token: str) -> Any:
     handed = [False]
@@ -241,7 +231,7 @@ class RawAdapter(_FastBitrix24):
         super().__init__("fast-bitrix24.raw", COMMON_CANNOT, **options)
 
     def call(self, role: str, method: str, params: Mapping[str, Any], *, transport: str = "json") -> Any:
-        self._check(transport)
+        self.refuse(transport)
         if transport == "json-suffix":
             method += ".json"
         b = self.client(role, plain=transport == "plain-http")
@@ -263,7 +253,7 @@ class CallAdapter(_FastBitrix24):
         super().__init__("fast-bitrix24.call", cannot, **options)
 
     def call(self, role: str, method: str, params: Mapping[str, Any], *, transport: str = "json") -> Any:
-        self._check(transport)
+        self.refuse(transport)
         b = self.client(role)
         try:
             if method.lower().strip().endswith(LIST_ENDINGS):
