@@ -17,17 +17,19 @@ from ..errors import UsageError
 from .base import ClientAdapter
 
 INSTALL_HINT = "pip install 'b24-conformance[clients]'"
+_B24PYSDK = ("b24pysdk", "requests")
+_FAST_BITRIX24 = ("fast_bitrix24", "aiohttp", "icontract", "beartype")
 
 
-def _lazy(module: str, attr: str, *, package: str | None) -> Callable[..., ClientAdapter]:
+def _lazy(module: str, attr: str, *, needs: tuple[str, ...] = ()) -> Callable[..., ClientAdapter]:
     """A factory that imports its module only when called, so a missing library fails with the hint."""
 
     def factory(**options: Any) -> ClientAdapter:
         try:
             mod = importlib.import_module(f"{__name__}.{module}")
         except ModuleNotFoundError as exc:
-            if package and exc.name and exc.name.split(".")[0] == package:
-                raise UsageError(f"the {package} client library is not installed (needed by this adapter)",
+            if exc.name and exc.name.split(".")[0] in needs:
+                raise UsageError(f"the {needs[0]} client library is not installed (no module {exc.name!r})",
                                  hint=INSTALL_HINT) from None
             raise
         return getattr(mod, attr)(**options)
@@ -38,11 +40,11 @@ def _lazy(module: str, attr: str, *, package: str | None) -> Callable[..., Clien
 
 
 ADAPTERS: dict[str, Callable[..., ClientAdapter]] = {
-    "reference": _lazy("reference", "reference", package=None),
-    "b24pysdk.typed": _lazy("b24pysdk", "typed", package="b24pysdk"),
-    "b24pysdk.call_method": _lazy("b24pysdk", "call_method", package="b24pysdk"),
-    "fast-bitrix24.raw": _lazy("fast_bitrix24", "raw", package="fast_bitrix24"),
-    "fast-bitrix24.call": _lazy("fast_bitrix24", "call", package="fast_bitrix24"),
+    "reference": _lazy("reference", "reference"),
+    "b24pysdk.typed": _lazy("b24pysdk", "typed", needs=_B24PYSDK),
+    "b24pysdk.call_method": _lazy("b24pysdk", "call_method", needs=_B24PYSDK),
+    "fast-bitrix24.raw": _lazy("fast_bitrix24", "raw", needs=_FAST_BITRIX24),
+    "fast-bitrix24.call": _lazy("fast_bitrix24", "call", needs=_FAST_BITRIX24),
 }
 
 
