@@ -215,11 +215,13 @@ def test_cancel_list(adapter, portal: Portal) -> None:
 
 @pytest.mark.parametrize("adapter", adapter_params("fast-bitrix24.call", "b24pysdk.typed"), indirect=True)
 def test_a_list_method(adapter, portal: Portal) -> None:
+    """fast-bitrix24.call pages with get_all (which adds order ID ASC, de-duplicates and unwraps
+    `{"documents": [...]}`); the typed API's list() is one page, as the portal sent it."""
     [doc] = portal.conducted()
     got = outcome(lambda: adapter.call("admin", "catalog.document.list",
                                        {"filter": {"id": doc}, "select": ["id", "status"]}))
     expected = {"fast-bitrix24.call": ("bare", [{"id": doc, "status": "Y"}]),  # get_all unwraps `documents`
-                "b24pysdk.typed": ("unsupported", "no wrapper for 'catalog.document.list'")}
+                "b24pysdk.typed": ("bare", {"documents": [{"id": doc, "status": "Y"}]})}
     check(adapter.name, got, expected[adapter.name])
 
 
@@ -411,3 +413,18 @@ def test_fast_bitrix24_keeps_its_default_session(portal: Portal) -> None:
         assert b.srh.session is not None and b.srh.session.closed
     finally:
         adapter.stop()
+
+
+@pytest.mark.parametrize("adapter", adapter_params(), indirect=True)
+def test_a_misspelt_method(adapter, portal: Portal) -> None:
+    """The typed API has no such wrapper (Unsupported); the rest reach the portal's 404."""
+    missing = ("ERROR_METHOD_NOT_FOUND", "Method not found!")
+    expected = {
+        "reference": err("ErrorBody", *missing, 404),
+        "b24pysdk.typed": ("unsupported", "no wrapper for 'catalog.document.cancelled'"),
+        "b24pysdk.call_method": err("BitrixAPINotFound", *missing, 404),
+        "fast-bitrix24.raw": lost(404),
+        "fast-bitrix24.call": err("ErrorInServerResponseException", *missing, None),
+    }
+    got = outcome(lambda: adapter.call("admin", "catalog.document.cancelled", {"id": 0}))
+    check(adapter.name, got, expected[adapter.name])

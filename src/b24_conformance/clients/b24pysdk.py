@@ -76,6 +76,7 @@ TYPED = {
     "catalog.document.conductList": ("conduct_list", {"documentIds": "document_ids"}),
     "catalog.document.deleteList": ("delete_list", {"documentIds": "document_ids"}),
     "catalog.document.mode.status": ("mode.status", {}),
+    "catalog.document.list": ("list", {k: k for k in ("select", "filter", "order", "start")}),
 }
 
 # -- the CA bundle, for this adapter's calls only -------------------------------------------------
