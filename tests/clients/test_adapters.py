@@ -428,3 +428,28 @@ def test_a_misspelt_method(adapter, portal: Portal) -> None:
     }
     got = outcome(lambda: adapter.call("admin", "catalog.document.cancelled", {"id": 0}))
     check(adapter.name, got, expected[adapter.name])
+
+
+@pytest.mark.parametrize("name", adapter_params())
+def test_a_portal_that_is_gone_is_the_targets_fault(name: str, tmp_path) -> None:
+    """A refused connection is TargetUnreachable (an ERROR of the target), not a ClientError, and its
+    message carries no webhook code. (The CA is kept: a stopped portal removes its own.)"""
+    import shutil
+
+    from b24_conformance.clients import load_adapter
+    from b24_conformance.clients.base import access_for
+    from b24_conformance.errors import TargetUnreachable
+
+    options = {"retry_sleep_scale": 0.001} if name.startswith("fast-bitrix24") else {}
+    with running() as gone:
+        ca = shutil.copy(gone.config.verify, tmp_path / "ca.pem")
+        access = replace(access_for(gone.config), ca_path=str(ca))
+        code = gone.admin.secret
+    adapter = load_adapter(name, **options)
+    adapter.start(access)
+    try:
+        with pytest.raises(TargetUnreachable) as caught:
+            adapter.call("admin", CANCEL, {"id": 0})
+    finally:
+        adapter.stop()
+    assert code and code not in str(caught.value)

@@ -172,8 +172,12 @@ class _FastBitrix24(AdapterBase):
             if str(exc) != EXHAUSTED:
                 raise
             last = _last_response_error(exc)
-            raise ClientError("RuntimeError", code=None, description=None,
-                              status=last.status if last is not None else None, message=str(exc),
+            if last is None:  # it retried a connection failure, not an answer: the target's fault
+                cause = exc.__cause__
+                raise TargetUnreachable(f"fast-bitrix24: {EXHAUSTED}: {type(cause).__name__}: "
+                                        f"{self.redactor.text(str(cause))}",
+                                        hint="is the portal up and its CA trusted?") from None
+            raise ClientError("RuntimeError", code=None, description=None, status=last.status, message=str(exc),
                               notes=("after its retries; the last HTTP status is only on __cause__.__cause__",)
                               ) from exc
         except ErrorInServerResponseException as exc:
