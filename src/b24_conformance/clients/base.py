@@ -9,8 +9,11 @@ the clause's own request goes through the adapter. An adapter is small:
   (`json-suffix`, `form`, `multipart`, `get`, `oauth-body`, `oauth-query`, `upper-case-method`,
   `plain-http`) and `batch`, `concurrent`;
 - `start(access)`: the portal's URLs, each role's credential and the CA bundle to trust;
-- `call(role, method, params)`: call like the client's user would, and return what the caller got:
-  the bare `result` value, or `Envelope(body)` when the client hands the caller the whole body.
+- `call(role, method, params, *, transport="json")`: call like the client's user would, and return
+  what the caller got: the bare `result` value, or `Envelope(body)` when the client hands the caller
+  the whole body. `transport` is one of `target.client.TRANSPORTS`; the engine passes it only when
+  it is not `json`, and never one the adapter lists in `cannot` (so an adapter that can do nothing
+  but plain calls need not accept it).
   A documented error raised by the client is translated into one `ClientError` carrying the code,
   the description and the HTTP status as far as the client exposes them (None where it lost them).
   Anything else the client raises is left to propagate: the engine records it, with its
@@ -61,6 +64,7 @@ class PortalAccess:
     origin: str  # https://127.0.0.1:PORT
     roles: Mapping[str, RoleAccess]
     ca_path: str | None = None  # a PEM bundle to trust (the embedded portal's loopback CA), or None
+    plain_origin: str | None = None  # http://host:port of a TLS portal's plain listener (reference portal only)
 
     @property
     def host(self) -> str:
@@ -70,26 +74,39 @@ class PortalAccess:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """The whole response body, for clients that return it to the caller (`{"result": ..., "time": ...}`)."""
+    """The whole response body, for clients that return it to the caller (`{"result": ..., "time": ...}`).
+
+    `status` is the HTTP status where the client shows it (the suite's own client does), else None.
+    """
 
     body: Any
+    status: int | None = None
 
 
 class ClientError(Exception):
     """A documented error of the client, normalised: what its caller can read off it.
 
     `type_name` is the client's own exception class; `code`, `description` and `status` are None
-    where the client did not expose them to its caller.
+    where the client did not expose them to its caller. `body` is the parsed error body (or, for a
+    batch, the `result_error` map) when the client hands it over, else None. `notes` say, in one
+    line each, where the client's own accessors failed or mangled a value and where the adapter
+    found it instead (e.g. "`.error` raised ValueError on an integer code; read from .json_response").
     """
 
     def __init__(self, type_name: str, *, code: str | None, description: str | None, status: int | None,
-                 message: str = "") -> None:
+                 message: str = "", body: Any = None, notes: tuple[str, ...] = ()) -> None:
         super().__init__(message or description or type_name)
         self.type_name = type_name
         self.code = code
         self.description = description
         self.status = status
         self.message = message or str(description or "")
+        self.body = body
+        self.notes = tuple(notes)
+
+    def __repr__(self) -> str:
+        return (f"ClientError({self.type_name!r}, code={self.code!r}, description={self.description!r}, "
+                f"status={self.status!r})")
 
 
 class Unsupported(Exception):
@@ -103,7 +120,7 @@ class ClientAdapter(Protocol):
 
     def start(self, access: PortalAccess) -> None: ...
 
-    def call(self, role: str, method: str, params: Mapping[str, Any]) -> Any: ...
+    def call(self, role: str, method: str, params: Mapping[str, Any]) -> Any: ...  # + `transport=` (see above)
 
     def batch(self, role: str, commands: Mapping[str, tuple[str, Mapping[str, Any]]], halt: bool) -> Any: ...
 
@@ -120,6 +137,22 @@ class AdapterBase:
     def start(self, access: PortalAccess) -> None:
         self.access = access
 
+    def role_access(self, role: str) -> RoleAccess:
+        """The started portal's credential for `role`; Unsupported when the target gives none."""
+        ra = self.access.roles.get(role)
+        if ra is None:
+            raise Unsupported(f"the target gives no credential for role {role!r}")
+        return ra
+
+    def refuse(self, transport: str) -> None:
+        """Unsupported, with the reason, for a transport the adapter lists in `cannot`."""
+        if transport in self.cannot:
+            raise Unsupported(self.cannot[transport])
+
+    def secrets(self) -> set[str]:
+        """Every webhook code and token of the started portal, for redacting messages."""
+        return {s for ra in self.access.roles.values() for s in (ra.code, ra.token) if s}
+
     def batch(self, role: str, commands: Mapping[str, tuple[str, Mapping[str, Any]]], halt: bool) -> Any:
         raise Unsupported(f"{self.name} offers no batch call")
 
@@ -127,15 +160,26 @@ class AdapterBase:
         pass
 
 
+DERIVED_ROLES = ("burst", "bogus-webhook", "anonymous")  # what `TargetConfig.credential` makes up
+
+
 def access_for(config: Any) -> PortalAccess:
-    """The PortalAccess of a TargetConfig (`target.config.TargetConfig`): every role, the CA, the origin."""
+    """The PortalAccess of a TargetConfig (`target.config.TargetConfig`): every role, including the
+    ones it derives (`burst`, `bogus-webhook`, `anonymous`), the CA, the origin, the plain listener."""
+    creds = dict(config.credentials)
+    for role in DERIVED_ROLES:
+        if role not in creds:
+            cred = config.credential(role)
+            if cred is not None:
+                creds[role] = cred
     roles = {}
     origin = ""
-    for role, cred in config.credentials.items():
+    for role, cred in creds.items():
         roles[role] = RoleAccess(role=role, kind=cred.kind, webhook_url=cred.webhook_url,
                                  oauth_endpoint=cred.oauth_endpoint, token=cred.token)
         base = cred.webhook_url or cred.oauth_endpoint or ""
         if base and not origin:
             origin = base.split("/rest/", 1)[0]
     ca = config.verify if isinstance(config.verify, str) else None
-    return PortalAccess(origin=origin, roles=roles, ca_path=ca)
+    return PortalAccess(origin=origin, roles=roles, ca_path=ca,
+                        plain_origin=getattr(config, "plain_http_base", None))
