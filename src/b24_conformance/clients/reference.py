@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import TargetUnreachable, UsageError
 from ..redact import Redactor
 from ..target.client import PortalClient, Sent
 from ..target.config import Credential, TargetConfig
@@ -79,6 +79,8 @@ class ReferenceAdapter(AdapterBase):
     def _outcome(self, sent: Sent) -> Envelope:
         self.last = sent
         reply = sent.reply
+        if reply.fault:  # no answer: the target's fault, never the client's
+            raise TargetUnreachable(f"{sent.exchange.method} {sent.exchange.url}: {reply.fault}")
         body = reply.body
         if isinstance(body, dict) and "error" in body:
             description = body.get("error_description")
