@@ -15,7 +15,7 @@ slash (schemathesis joins it with `/catalog.document.cancel`). Checks are set fo
 `negative_data_rejection` is triaged, not switched off. The request schemas are strict (what a client should
 send), while Bitrix's parameter binder, and the portal after it, is lenient the way PHP is: unknown keys are
 ignored, `auth` is ignored on a webhook URL, "142" binds as 142, a JSON object binds as an array of its values,
-and an empty `documentIds` does nothing and returns `true` (portal/methods.py, choices 1-2). A `filter_failure`
+and an empty `documentIds` does nothing and returns `true` (portal/methods/__init__.py, choices 1-2). A `filter_failure`
 hook drops an "accepted negative data" failure only when the body, read that way, is a valid request; every
 other acceptance (a float or boolean id, a non-numeric string that binds, …) still fails the test.
 """
