@@ -27,7 +27,7 @@ def test_node_ids_are_clause_ids(suite):
     result = suite.runpytest("--collect-only", "-q")
     result.stdout.fnmatch_lines(["test_cancel.py::test_clause[[]cancel.receipt.succeeds[]]",
                                  "test_cancel.py::test_clause[[]cancel.concurrent.reverts-once[]]"])
-    result.stdout.fnmatch_lines(["38 tests collected*"])
+    result.stdout.fnmatch_lines(["39 tests collected*"])
 
 
 def test_clean_portal_passes_and_reports_are_written(suite, tmp_path):

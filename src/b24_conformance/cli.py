@@ -276,6 +276,36 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clients(args: argparse.Namespace) -> int:
+    """The client × clause matrix; gates on every client row run."""
+    from .clients import ADAPTERS
+    from .clients.matrix import render_matrix, run_matrix, write_matrix
+    from .contract.clause import load_clauses
+
+    clauses = _select(load_clauses(), args.clause)
+    specs = list(args.adapter or [])
+    if args.harness:
+        from .clients.harness import harness_spec
+        specs += [harness_spec(h) for h in args.harness]
+    if not specs:
+        specs = list(ADAPTERS)
+    if args.record and not args.cassettes:
+        raise UsageError("--record needs --cassettes DIR (one folder per client is made inside it)")
+    reports = Path(args.reports)
+    from .report.stream import ReportStream
+    ReportStream(reports)  # checks the folder before any client runs
+
+    def progress(name, result):
+        print(f"{name}: {', '.join(f'{n} {o}' for o, n in result.counts().items() if n)}", flush=True)
+
+    matrix = run_matrix(specs, clauses, profile=args.profile, portal_profile=args.portal_profile,
+                        mutants=tuple(args.mutant or ()), cassettes=Path(args.cassettes) if args.cassettes else None,
+                        record=args.record, reports=reports, on_row=progress)
+    print(render_matrix(matrix))
+    print("matrix: " + ", ".join(str(p) for p in write_matrix(matrix, reports)))
+    return matrix.exit_code
+
+
 def cmd_mutants(args: argparse.Namespace) -> int:
     from .selftest import check_mutants, render_mutants
 
@@ -358,6 +388,20 @@ def _parser() -> argparse.ArgumentParser:
 
     openapi = sub.add_parser("openapi", help="print the OpenAPI 3.1 document built from schemas/")
     openapi.set_defaults(func=cmd_openapi)
+
+    clients = sub.add_parser("clients", help="run client libraries through every clause: the client × clause matrix")
+    clients.add_argument("--adapter", action="append",
+                         help="a built-in client row (reference, b24pysdk.typed, …) or package.module:factory; "
+                              "repeatable (default: every built-in row)")
+    clients.add_argument("--harness", action="append", help="a client harness over stdin/stdout, e.g. js/b24jssdk")
+    clients.add_argument("--profile", default="seed", help="expectation profile to grade against (default: seed)")
+    clients.add_argument("--portal-profile", help="the message profile the embedded portal speaks")
+    clients.add_argument("--mutant", action="append", help="switch on a deviation in the portal the clients meet")
+    clients.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    clients.add_argument("--cassettes", help="replay each client's recording from DIR/<client>/ (no portal)")
+    clients.add_argument("--record", action="store_true", help="record each client into DIR/<client>/ instead")
+    clients.add_argument("--reports", default="reports", help="where clients.json, clients.html and each row's reports go")
+    clients.set_defaults(func=cmd_clients)
 
     mutants = sub.add_parser("mutants", help="prove each clause catches a portal that breaks it")
     mutants.add_argument("name", nargs="*", help="only these mutants")

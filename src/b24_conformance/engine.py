@@ -11,22 +11,26 @@ target it talks to, except to refuse writes where they were not allowed.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import traceback
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .clients.base import ClientAdapter, ClientError, Envelope, Unsupported
 from .contract.clause import Clause
 from .errors import ConformanceError, TargetError
-from .observation import BalanceReading, Exchange, Observation
+from .observation import BalanceReading, ClientReply, Exchange, Observation, Reply
 from .redact import Redactor
-from .target.cassette import Cassettes, write_sidecar
+from .target.cassette import Cassettes, is_cassette_miss, write_sidecar
 from .target.cleanup import cleanup_manifest
 from .target.client import PortalClient, Sent
-from .target.config import TargetConfig
+from .target.config import Credential, TargetConfig
 from .target.preflight import Preflight, preflight
 from .target.sandbox import MAX_BATCH, Sandbox, World, pack
 
@@ -47,11 +51,13 @@ class RunOptions:
 class Engine:
     """One run's connection to its target: the client, the sandbox and the cassettes."""
 
-    def __init__(self, config: TargetConfig, options: RunOptions, redactor: Redactor | None = None) -> None:
+    def __init__(self, config: TargetConfig, options: RunOptions, redactor: Redactor | None = None,
+                 adapter: ClientAdapter | None = None) -> None:
         self.config = config
         self.options = options
         self.redactor = redactor or Redactor()
         self.client = PortalClient(config, self.redactor)
+        self.adapter = adapter  # a client library the clause's own request goes through (client runs)
         self.writes = config.kind in ("reference", "cassette") or options.allow_writes
         self.sandbox: Sandbox | None = None
         self._sandbox_error: str | None = None
@@ -131,6 +137,10 @@ class Engine:
                     "send the webhook code in clear text")
         if when.transport in ("oauth-body", "oauth-query") and cred.kind == "webhook":
             return f"role {when.role!r} is a webhook; the clause needs an OAuth token"
+        if self.adapter is not None:
+            missing = self._client_cannot(clause)
+            if missing:
+                return missing
         if clause.live == "opt-in" and self.config.kind == "live" and not self.options.allow_burst:
             return f"the rate-limit probe floods the portal; pass {option}allow-burst to run it on a live portal"
         if clause.given and not self.writes:
@@ -159,6 +169,21 @@ class Engine:
             return [[c] for c in clauses]  # each clause records the reason
         sizes = [len(sandbox.plan(c).commands) if c.given and not self.unavailable(c) else 0 for c in clauses]
         return [[clauses[i] for i in group] for group in pack([range(n) for n in sizes], MAX_BATCH)]
+
+    def _client_cannot(self, clause: Clause) -> str | None:
+        """Why the client cannot ask the clause's question, from what its adapter says it cannot do."""
+        adapter, when = self.adapter, clause.when
+        assert adapter is not None
+        needs = [when.transport] if when.transport != "json" else []
+        needs += ["batch"] if when.batch else []
+        needs += ["concurrent"] if when.concurrent > 1 else []
+        for need in needs:
+            if need in adapter.cannot:
+                return f"{adapter.name} cannot do this: {adapter.cannot[need]}"
+        if when.burst and not getattr(adapter, "drives_like_the_suite", False):
+            return ("the rate-limit probe measures the portal, not a client (which should ride the limit out: "
+                    "cancel.after-rate-limit.succeeds checks that)")
+        return None
 
     def observe(self, clause: Clause) -> Observation:
         """Everything seen for one clause, with secrets redacted."""
@@ -194,7 +219,7 @@ class Engine:
         building = [c for c in ready if c.given]
         if building:
             worlds.update(self._prepare(building))
-        calls: dict[str, tuple[list[Sent], list[Exchange]]] = {}
+        calls: dict[str, tuple[Asked, list[Exchange]]] = {}
         for clause in ready:
             world = worlds[clause.id]
             if isinstance(world, TargetError):
@@ -202,32 +227,38 @@ class Engine:
                 continue
             mark = self.client.request_count
             try:
-                sent = self._perform(clause, world)
+                asked = self._perform(clause, world)
+            except Unsupported as exc:
+                done[clause.id] = self._seen(clause, started, unavailable=f"{self.adapter.name}: {exc}", world=world)
+                continue
             except TargetError as exc:
                 done[clause.id] = self._seen(clause, started, fault=exc.message, world=world)
                 continue
-            calls[clause.id] = (sent, self.client.exchanges[mark:])
+            calls[clause.id] = (asked, self.client.exchanges[mark:])
         built = [(clause, w) for clause in ready if isinstance(w := worlds[clause.id], World) and w.documents]
         seen: dict[str, dict[str, Any]] = {}
         if built:
             wanted = [(w, c.id in calls and bool(c.then.after_status or c.then.after_balances)) for c, w in built]
             try:
                 seen = self._sandbox().observe(wanted)
-            except TargetError as exc:
+            except TargetError as exc:  # the answers stand; only the after-state is unknown
                 for clause, w in built:
                     if clause.id in calls and (clause.then.after_status or clause.then.after_balances):
-                        done[clause.id] = self._seen(clause, started, fault=exc.message, world=w)
+                        asked, own_exchanges = calls[clause.id]
+                        done[clause.id] = self._seen(clause, started, fault=exc.message, world=w,
+                                                     own=own_exchanges, replies=asked.replies,
+                                                     references=w.references(), reproduction=asked.reproduction)
         for clause in ready:
             if clause.id in done or clause.id not in calls:
                 continue
             world = worlds[clause.id]
             assert isinstance(world, World)
-            sent, own = calls[clause.id]
+            asked, own = calls[clause.id]
             after = seen.get(clause.id, {})
             done[clause.id] = self._seen(
-                clause, started, world=world, own=own, replies=tuple(s.reply for s in sent),
+                clause, started, world=world, own=own, replies=asked.replies,
                 statuses=after.get("status", {}), balances=_readings(clause, world, after.get("balances")),
-                references=world.references(), reproduction=sent[0].curl)
+                references=world.references(), reproduction=asked.reproduction)
         return [done[c.id] for c in clauses]
 
     def _prepare(self, building: list[Clause]) -> dict[str, World | TargetError]:
@@ -257,20 +288,108 @@ class Engine:
         return Observation(clause_id=clause.id, exchanges=tuple(setup + list(own) + after),
                            duration_s=time.perf_counter() - started, **facts)
 
-    def _perform(self, clause: Clause, world: World) -> list[Sent]:
+    def _perform(self, clause: Clause, world: World) -> Asked:
+        """Send the clause's own request(s): with the suite's own client, or through the adapter."""
         when = clause.when
         cred = self.config.credential(when.role)
         assert cred is not None
         params = world.resolve(dict(when.params))
+        # the drained bucket is the caller's: a client always calls from the default address, the
+        # suite's own client from one of its own when the target has a spare loopback address (so
+        # that a portal whose bucket never drains again refuses only this clause)
+        own = None if self.adapter is not None else _spare_address(self.config.source_address, 3)
+        if when.drained:
+            self._drain(cred, own)
+        if self.adapter is not None:
+            return self._through_client(clause, world, params)
         retry = not clause.expects_rate_limit
         if when.batch:
             commands = {c.key: (c.method, world.resolve(dict(c.params))) for c in when.batch}
-            return [self.client.batch(cred, commands, halt=when.halt)]
-        if when.concurrent > 1:
-            return self._concurrently(cred, when.method, params, when.transport, when.concurrent)
-        if when.burst:
-            return [self._burst(cred, when.method, params, when.transport, when.burst)]
-        return [self.client.call(cred, when.method, params, transport=when.transport, retry=retry)]
+            sent = [self.client.batch(cred, commands, halt=when.halt)]
+        elif when.concurrent > 1:
+            sent = self._concurrently(cred, when.method, params, when.transport, when.concurrent)
+        elif when.burst:
+            sent = [self._burst(cred, when.method, params, when.transport, when.burst)]
+        else:
+            sent = [self.client.call(cred, when.method, params, transport=when.transport, retry=retry,
+                                     local_address=own if when.drained else None)]
+        return Asked(replies=tuple(s.reply for s in sent), reproduction=sent[0].curl)
+
+    def _through_client(self, clause: Clause, world: World, params: dict) -> Asked:
+        adapter, when = self.adapter, clause.when
+        assert adapter is not None
+        suite_like = getattr(adapter, "drives_like_the_suite", False)  # the reference row: our own client
+        if when.batch:
+            commands = {c.key: (c.method, world.resolve(dict(c.params))) for c in when.batch}
+            asks = [lambda: adapter.batch(when.role, commands, when.halt)]
+        elif when.burst and suite_like:
+            cred = self.config.credential(when.role)
+            asks = [lambda: adapter.wrap(self._burst(cred, when.method, params, when.transport, when.burst))]
+        else:
+            options: dict[str, Any] = {"transport": when.transport} if when.transport != "json" else {}
+            if suite_like:
+                options["retry"] = not clause.expects_rate_limit
+            asks = [lambda: adapter.call(when.role, when.method, params, **options)] * max(1, when.concurrent)
+        if len(asks) == 1:
+            replies = (self._client_reply(asks[0]),)
+        else:
+            replies = tuple(self._side_by_side(asks))
+        last = getattr(adapter, "last", None)  # the reference row keeps the suite's own curl line
+        shown = f"{adapter.name}: {when.method}({_json(params)})" if not when.batch else f"{adapter.name}: batch"
+        return Asked(replies=replies, reproduction=last.curl if isinstance(last, Sent) else shown)
+
+    def _client_reply(self, ask: Callable[[], Any]) -> ClientReply:
+        """What the client handed its caller: a value, its documented error, or a crash."""
+        name = self.adapter.name if self.adapter else "client"
+        try:
+            value = ask()
+        except ClientError as exc:
+            return ClientReply(client=name, raised=exc.type_name, code=exc.code, description=exc.description,
+                               status=exc.status, error_body=_plain(exc.body), notes=tuple(exc.notes),
+                               unreadable=tuple(getattr(exc, "unreadable", ())))
+        except (Unsupported, ConformanceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an undocumented exception is the finding itself
+            if is_cassette_miss(exc):
+                raise TargetError(f"the cassette has no recorded response for {name}'s request",
+                                  hint="the clause or the client changed since recording; re-record") from None
+            tail = "".join(traceback.format_exception(exc)[-4:]).strip()
+            return ClientReply(client=name, crash=self.redactor.text(f"{type(exc).__name__}: {exc}\n{tail}"))
+        if isinstance(value, Envelope):
+            return ClientReply(client=name, returned=_plain(value.body), whole=True, status=value.status)
+        return ClientReply(client=name, returned=_plain(value))
+
+    def _side_by_side(self, asks: list[Callable[[], Any]]) -> list[ClientReply]:
+        barrier = threading.Barrier(len(asks))
+        results: list[Any] = [None] * len(asks)
+
+        def worker(i: int) -> None:
+            try:
+                barrier.wait(timeout=10)
+                results[i] = self._client_reply(asks[i])
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                results[i] = exc
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(asks))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        return results
+
+    def _drain(self, cred: Credential, local_address: str | None) -> None:
+        """Overflow the portal's request bucket from the address the clause's request comes from."""
+        for _ in range(self.config.rate.threshold + 50):
+            sent = self.client.call(cred, "catalog.document.mode.status", {}, retry=False, pace=False,
+                                    local_address=local_address)
+            if sent.reply.error_code == "QUERY_LIMIT_EXCEEDED" or sent.reply.status == 503:
+                self.client.bucket.saturate()
+                return
+        raise TargetError(f"the request bucket did not overflow after {self.config.rate.threshold + 50} requests",
+                          hint="the target's `rate` may not be the portal's")
 
     def _concurrently(self, cred, method: str, params: dict, transport: str, count: int) -> list[Sent]:
         barrier = threading.Barrier(count)
@@ -305,6 +424,31 @@ class Engine:
                 return last
         assert last is not None
         return last
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The answers to a clause's own request(s), and how to reproduce it."""
+
+    replies: tuple[Reply | ClientReply, ...]
+    reproduction: str
+
+
+def _spare_address(source: str | None, last: int) -> str | None:
+    """Another loopback address beside the target's spare one (127.0.0.2 gives 127.0.0.<last>)."""
+    return f"127.0.0.{last}" if source and source.startswith("127.") else None
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON would carry it (whatever a client library returned)."""
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _readings(clause: Clause, world: World, now: dict[tuple[str, str], float] | None) -> tuple[BalanceReading, ...]:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .contract.clause import MISSING, Clause, Expect, MessageRef, Then
 from .contract.profile import Profile
 from .contract.schemas import validate as validate_schema
-from .observation import BalanceReading, Observation, Reply
+from .observation import BalanceReading, ClientReply, Observation, Reply
 from .verdict import FieldResult, Outcome, Verdict, show_value
 
 EPS = 1e-9
@@ -51,20 +51,37 @@ def judge(clause: Clause, observation: Observation, profiles: Mapping[str, Profi
     if observation.unavailable:
         return _verdict(clause, observation, selected, Outcome.SKIP, reason=observation.unavailable)
     if observation.fault:
-        return _verdict(clause, observation, selected, Outcome.ERROR, reason=observation.fault)
+        return _after_fault(clause, observation, profiles[selected], selected)
     why_not = unjudgeable(clause, observation)
     if why_not:
         return _verdict(clause, observation, selected, Outcome.ERROR, reason=why_not)
+    broken = client_breakage(observation)
+    if broken:
+        return _verdict(clause, observation, selected, Outcome.FAIL, fields=(broken,),
+                        reason=f"{broken.expected}: {broken.observed}")
     fields = check_fields(clause, observation, profiles[selected])
     mismatch = next((f for f in fields if not f.ok), None)
     if mismatch is None:
         return _verdict(clause, observation, selected, Outcome.PASS, fields=fields)
-    why = mismatch_reason(mismatch)
+    why = client_reason(mismatch, observation, clause) or mismatch_reason(mismatch)
     for name, profile in profiles.items():
         if name != selected and all(f.ok for f in check_fields(clause, observation, profile)):
             return _verdict(clause, observation, selected, Outcome.NON_STRICT, fields=fields, matched=name,
                             reason=f"matches profile {name}, not {selected} ({why})")
     return _verdict(clause, observation, selected, Outcome.FAIL, fields=fields, reason=why)
+
+
+def _after_fault(clause: Clause, observation: Observation, profile: Profile, selected: str) -> Verdict:
+    """A fault: ERROR, unless the portal had already answered the clause's own question wrongly,
+    before the fault kept the after-state from being read; a wrong answer is a FAIL either way."""
+    if observation.replies and not unjudgeable(clause, observation):
+        fields = [f for f in check_fields(clause, observation, profile) if not f.field.startswith("after.")]
+        mismatch = next((f for f in fields if not f.ok), None)
+        if mismatch is not None:
+            why = client_reason(mismatch, observation, clause) or mismatch_reason(mismatch)
+            return _verdict(clause, observation, selected, Outcome.FAIL, fields=fields,
+                            reason=f"{why} (the after-state could not be read: {observation.fault})")
+    return _verdict(clause, observation, selected, Outcome.ERROR, reason=observation.fault)
 
 
 def unjudgeable(clause: Clause, observation: Observation) -> str | None:
@@ -75,13 +92,20 @@ def unjudgeable(clause: Clause, observation: Observation) -> str | None:
     clause did not ask for, or a body that is not JSON (a proxy's page) says nothing about
     conformance.
     """
-    expects_5xx = clause.expects_rate_limit or any(
+    expects_5xx = clause.about_rate_limits or any(
         e.http is not None and e.http >= 500 for e in (clause.then.expect, *clause.then.responses))
     for n, reply in enumerate(observation.replies):
         which = "the clause's request" if len(observation.replies) == 1 else f"request {n + 1} of the clause"
+        if isinstance(reply, ClientReply):
+            if reply.error_code in RATE_LIMITS and not clause.about_rate_limits:
+                return (f"{which} was refused by the portal's limit ({reply.status} {reply.code}) and "
+                        f"{reply.client} handed the refusal on; it ran nothing, so this is no verdict")
+            if reply.raised and reply.status is not None and reply.status >= 500 and not expects_5xx:
+                return f"{which} got HTTP {reply.status} through {reply.client}: a server fault, not a verdict"
+            continue
         if reply.fault:
             return f"no answer to {which}: {reply.fault}"
-        if reply.error_code in RATE_LIMITS and not clause.expects_rate_limit:
+        if reply.error_code in RATE_LIMITS and not clause.about_rate_limits:
             return (f"{which} was refused by the portal's limit ({reply.status} {reply.error_code}) every time it "
                     "was sent; it ran nothing, so this is no verdict on the method")
         if reply.status is not None and reply.status >= 500 and not expects_5xx:
@@ -89,6 +113,53 @@ def unjudgeable(clause: Clause, observation: Observation) -> str | None:
         if reply.body is None:
             return f"{which} got HTTP {reply.status} with a body that is not JSON ({reply.describe_body()})"
     return None
+
+
+def client_breakage(observation: Observation) -> FieldResult | None:
+    """A client that crashed, or whose documented error object cannot be read, fails the clause
+    whatever it would otherwise have shown (the caller's program stops there)."""
+    for reply in observation.replies:
+        if isinstance(reply, ClientReply) and reply.crash:
+            first = reply.crash.splitlines()[0]
+            return _field("client", f"{reply.client} crashed instead of returning or raising its documented "
+                          "error", first, False)
+        if isinstance(reply, ClientReply) and reply.unreadable:
+            return _field("client", f"{reply.client}'s error object is unreadable ({reply.raised})",
+                          "; ".join(reply.unreadable), False)
+    return None
+
+
+def client_reason(mismatch: FieldResult, observation: Observation, clause: Clause) -> str:
+    """A FAIL of a client run, in words a client author acts on; '' for a portal run."""
+    reply = observation.replies[0] if observation.replies else None
+    if not isinstance(reply, ClientReply):
+        return ""
+    field, status = mismatch.field.rsplit(".", 1)[-1], reply.status
+    on = f"on HTTP {status}" if status is not None else "with no HTTP status"
+    if reply.raised and clause.when.batch and mismatch.expected == 200:
+        return (f"a batch with a refused command reached the caller as {reply.raised}: the batch's own "
+                "answer (200, with result and result_error) and its successful results are lost")
+    if reply.raised:
+        lost = [name for name, value in (("error code", reply.code), ("error_description", reply.description))
+                if value is None]
+        if field in ("error", "error_description") and lost:
+            return f"{' and '.join(lost)} lost {on}: the caller gets only {reply.raised}" + _notes(reply)
+        if field == "http" and status is None:
+            return f"HTTP status lost: the caller's {reply.raised} carries none (expected {mismatch.expected})"
+        if reply.code in RATE_LIMITS and clause.about_rate_limits and not clause.expects_rate_limit:
+            return f"no retry on {reply.code}: the caller got {reply.raised} ({status})"
+        if field in ("http", "result") and isinstance(mismatch.expected, int) and mismatch.expected < 300 \
+                or field == "result":
+            return (f"a success reached the caller as {reply.raised}({show_value(reply.code)}, {status}): "
+                    f"{reply.description}")
+    elif field == "http" and isinstance(mismatch.expected, int) and mismatch.expected >= 400:
+        return (f"the error was swallowed: the caller got {show_value(reply.returned)[:80]} instead of an "
+                f"error (the portal answered {mismatch.expected})")
+    return f"{reply.client}: {mismatch_reason(mismatch)}"
+
+
+def _notes(reply: ClientReply) -> str:
+    return f" ({'; '.join(reply.notes)})" if reply.notes else ""
 
 
 def mismatch_reason(mismatch: FieldResult) -> str:
@@ -100,7 +171,38 @@ def check_fields(clause: Clause, observation: Observation, profile: Profile) -> 
     """Every field the clause's `then` asks about, under one profile, in `CHECKS` order."""
     ctx = Context(profile, observation.references)
     keys = set(clause.then.checked_keys())
+    if any(isinstance(r, ClientReply) for r in observation.replies):
+        batch = bool(clause.when.batch)
+        observation = replace(observation, replies=tuple(as_reply(r, batch=batch) for r in observation.replies))
     return [f for key, check in CHECKS.items() if key in keys for f in check(clause.then, observation, ctx)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientView(Reply):
+    """A client's reply seen as the response its caller can rebuild: the body the client handed
+    over, or one made of what it exposed (then `body_visible` is False and no schema is checked)."""
+
+    body_visible: bool = True
+
+
+def as_reply(reply: Reply | ClientReply, *, batch: bool = False) -> Reply:
+    """The Reply a client's caller effectively received. A batch's bare return value is either the
+    batch's `result` object (with `result` and `result_error`) or just its map of results; both
+    are seen as the body `{"result": {"result": …, "result_error": …}}`."""
+    if not isinstance(reply, ClientReply):
+        return reply
+    if reply.raised:
+        if isinstance(reply.error_body, dict) and "error" in reply.error_body:
+            return ClientView(status=reply.status, body=reply.error_body)
+        body = {k: v for k, v in (("error", reply.code), ("error_description", reply.description)) if v is not None}
+        return ClientView(status=reply.status, body=body, body_visible=False)
+    status = reply.status if reply.status is not None else 200  # a plain return: the client saw a success
+    if reply.whole:
+        return ClientView(status=status, body=reply.returned)
+    value = reply.returned
+    if batch and not (isinstance(value, dict) and "result" in value):
+        value = {"result": value, "result_error": {}}
+    return ClientView(status=status, body={"result": value}, body_visible=False)
 
 
 def _verdict(clause: Clause, observation: Observation, selected: str, outcome: Outcome, *,
@@ -141,6 +243,8 @@ def reply_result(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -
 
 
 def reply_schema(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:
+    if isinstance(reply, ClientView) and not reply.body_visible:
+        return []  # the client does not show its caller the body (e.g. it returns the bare result)
     errors = validate_schema(expect.schema, reply.body) if reply.body is not None else ["body is not JSON"]
     observed = "valid" if not errors else "; ".join(errors[:3])
     return [_field(prefix + f"schema:{expect.schema}", "valid", observed, not errors)]

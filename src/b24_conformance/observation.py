@@ -83,6 +83,33 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClientReply:
+    """What a client library gave its caller for one of the clause's own requests (client runs).
+
+    Exactly one of: `returned` (the value the call returned; with `whole`, that is the whole
+    response body, otherwise the bare `result`), `raised` (the client's documented error type, with
+    the code, description and HTTP status as the client exposed them: None where it lost them), or
+    `crash` (an exception that is not the client's documented error, with its traceback tail).
+    """
+
+    client: str
+    returned: Any = None
+    whole: bool = False
+    status: int | None = None
+    raised: str = ""
+    code: str | None = None
+    description: str | None = None
+    error_body: Any = None  # the parsed error body, when the client hands it over
+    notes: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()  # documented accessors of the error that raised when read
+    crash: str = ""
+
+    @property
+    def error_code(self) -> str | None:
+        return self.code if self.raised else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BalanceReading:
     """One product on one warehouse, around one document of the clause.
 
@@ -117,7 +144,7 @@ class Observation:
     """
 
     clause_id: str
-    replies: tuple[Reply, ...] = ()
+    replies: tuple[Reply | ClientReply, ...] = ()
     statuses: Mapping[str, str | None] = field(default_factory=dict)
     balances: tuple[BalanceReading, ...] = ()
     references: Mapping[str, Any] = field(default_factory=dict)
@@ -128,7 +155,7 @@ class Observation:
     duration_s: float = 0.0
 
     @property
-    def reply(self) -> Reply:
+    def reply(self) -> Reply | ClientReply:
         return self.replies[0]
 
     def readings(self, document: str) -> tuple[BalanceReading, ...]:

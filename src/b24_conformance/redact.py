@@ -59,6 +59,11 @@ def _is_secret_key(key: str) -> bool:
     return base in SECRET_KEYS
 
 
+def scrub_json(doc: object) -> object:
+    """A parsed JSON document with every `auth`-like value and webhook code replaced."""
+    return _scrub_json(doc)
+
+
 def _scrub_json(doc: object) -> object:
     if isinstance(doc, dict):
         return {k: (PLACEHOLDER if _is_secret_key(str(k)) and v not in (None, "") else _scrub_json(v))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import __version__
+from .clients.base import ClientAdapter
 from .contract.clause import Clause
 from .contract.profile import Profile, load_all_profiles
 from .engine import Engine, RunOptions
@@ -38,13 +39,13 @@ class RunHandler(Protocol):
 
 class Runner:
     def __init__(self, config: TargetConfig, options: RunOptions,
-                 profiles: Mapping[str, Profile] | None = None) -> None:
+                 profiles: Mapping[str, Profile] | None = None, adapter: ClientAdapter | None = None) -> None:
         self.profiles = dict(profiles or load_all_profiles())
         if options.profile not in self.profiles:
             raise UsageError(f"unknown profile {options.profile!r}; known: {', '.join(sorted(self.profiles))}")
         self.config = config
         self.options = options
-        self.engine = Engine(config, options)
+        self.engine = Engine(config, options, adapter=adapter)
 
     @property
     def redactor(self):

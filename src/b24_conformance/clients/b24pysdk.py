@@ -247,7 +247,8 @@ def client_error(exc: BitrixResponseError) -> ClientError:
     code = _read(exc, "error", body, notes)
     description = _read(exc, "error_description", body, notes)
     return ClientError(type(exc).__name__, code=code, description=description, status=status, body=body,
-                       message=_message(exc), notes=tuple(notes))
+                       message=_message(exc), notes=tuple(notes),
+                       unreadable=tuple(n.split(";")[0] for n in notes if " raised " in n))
 
 
 def _status(exc: BitrixResponseError) -> int | None:

@@ -94,7 +94,8 @@ class ClientError(Exception):
     """
 
     def __init__(self, type_name: str, *, code: str | None, description: str | None, status: int | None,
-                 message: str = "", body: Any = None, notes: tuple[str, ...] = ()) -> None:
+                 message: str = "", body: Any = None, notes: tuple[str, ...] = (),
+                 unreadable: tuple[str, ...] = ()) -> None:
         super().__init__(message or description or type_name)
         self.type_name = type_name
         self.code = code
@@ -103,6 +104,9 @@ class ClientError(Exception):
         self.message = message or str(description or "")
         self.body = body
         self.notes = tuple(notes)
+        # the client's own documented accessors that raised when read (e.g. ".error raised ValueError"):
+        # a caller reading them crashes, which is a FAIL however well the adapter recovered the value
+        self.unreadable = tuple(unreadable)
 
     def __repr__(self) -> str:
         return (f"ClientError({self.type_name!r}, code={self.code!r}, description={self.description!r}, "

@@ -35,6 +35,8 @@ from .base import AdapterBase, ClientError, Envelope, PortalAccess
 class ReferenceAdapter(AdapterBase):
     """`reference`: every clause's request exactly as the suite itself sends it."""
 
+    drives_like_the_suite = True  # the engine may hand it what it sent itself (the burst probe's last answer)
+
     def __init__(self, *, client: PortalClient | None = None) -> None:
         super().__init__(name="reference", cannot={})
         self._shared = client
@@ -75,6 +77,10 @@ class ReferenceAdapter(AdapterBase):
     def batch(self, role: str, commands: Mapping[str, tuple[str, Mapping[str, Any]]], halt: bool) -> Any:
         assert self.client is not None, "start() first"
         return self._outcome(self.client.batch(self._cred(role), commands, halt=halt))
+
+    def wrap(self, sent: Sent) -> Envelope:
+        """What this row's caller gets for a request the engine sent with the same client."""
+        return self._outcome(sent)
 
     def _outcome(self, sent: Sent) -> Envelope:
         self.last = sent

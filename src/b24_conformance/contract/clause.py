@@ -81,6 +81,7 @@ class When:
     halt: bool = False
     concurrent: int = 1
     burst: int = 0
+    drained: bool = False  # the request bucket is overflowed just before the request
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +145,11 @@ class Clause:
     def expects_rate_limit(self) -> bool:
         """The clause asks for a rate-limit refusal (its request must not be retried past it)."""
         return bool(self.message_keys() & RATE_LIMIT_KEYS)
+
+    @property
+    def about_rate_limits(self) -> bool:
+        """A limit refusal is part of what the clause judges, not a fault around it."""
+        return self.expects_rate_limit or self.when.drained
 
     def message_keys(self) -> set[str]:
         keys = {m.key for m in self.then.batch_errors.values()}
@@ -224,6 +230,7 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         halt=bool(batch_raw.get("halt", False)),
         concurrent=when_raw.get("concurrent", 1),
         burst=when_raw.get("burst", 0),
+        drained=bool(when_raw.get("drained", False)),
     )
     then_raw = raw["then"]
     batch_then = then_raw.get("batch") or {}

@@ -278,7 +278,8 @@ def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlett
         db=db,
         profile=profile,
         clock=clock,
-        limiter=LeakyBucket(settings.rate_threshold, settings.rate_drain_per_s),
+        limiter=LeakyBucket(settings.rate_threshold,
+                            0.0 if deviations.bucket_never_drains else settings.rate_drain_per_s),
         budget=OperatingBudget(settings.operating_limit_s, clock=clock),
         deviations=deviations,
         workers=ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="b24-portal")

@@ -39,6 +39,7 @@ class Deviations:
     cancel_ignores_plan: bool = _domain()
     cancel_ignores_mode: bool = _domain()
     cancel_list_atomic: bool = _domain()  # one refusal cancels none of the list
+    bucket_never_drains: bool = _domain()  # the request counter never decreases: once over X, refused for ever
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()
     no_time_block: bool = _wire()

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .. import __version__
 from ..errors import TargetConfigInvalid, TargetError
-from ..redact import PLACEHOLDER, Redactor, redact_body, redact_url
+from ..redact import PLACEHOLDER, Redactor, redact_body, redact_url, scrub_json
 from .config import Credential, RateLimit, TargetConfig
 
 HOST = "portal.example"
@@ -37,7 +37,9 @@ def scrub_request(request: Any) -> Any:
     parts = urlsplit(redact_url(request.uri))  # webhook code and `auth` in the query, as everywhere
     request.uri = urlunsplit((parts.scheme, HOST, parts.path, parts.query, ""))
     body = request.body
-    if body:
+    if isinstance(body, dict):  # aiohttp's json= bodies are recorded as a mapping
+        request.body = scrub_json(body)
+    elif body:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
         ctype = request.headers.get("content-type", request.headers.get("Content-Type", ""))
         ctype = ctype[0] if isinstance(ctype, list) else ctype
@@ -115,8 +117,14 @@ def require_vcrpy(what: str):
     return vcr
 
 
-def is_cassette_miss(exc: BaseException) -> bool:
-    return type(exc).__name__ == "CannotOverwriteExistingCassetteException"
+def is_cassette_miss(exc: BaseException | None) -> bool:
+    """The exception (or one it was raised from) is vcrpy's "no recorded interaction matches"."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__name__ == "CannotOverwriteExistingCassetteException":
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def write_sidecar(directory: Path, config: TargetConfig, *, profile: str, clause_ids: list[str],
