@@ -97,7 +97,7 @@ def unjudgeable(clause: Clause, observation: Observation) -> str | None:
     for n, reply in enumerate(observation.replies):
         which = "the clause's request" if len(observation.replies) == 1 else f"request {n + 1} of the clause"
         if isinstance(reply, ClientReply):
-            if reply.error_code in RATE_LIMITS and not clause.about_rate_limits:
+            if reply.error_code in RATE_LIMITS and reply.error_code not in clause.judged_limit_codes:
                 return (f"{which} was refused by the portal's limit ({reply.status} {reply.code}) and "
                         f"{reply.client} handed the refusal on; it ran nothing, so this is no verdict")
             if reply.raised and reply.status is not None and reply.status >= 500 and not expects_5xx:
@@ -105,7 +105,7 @@ def unjudgeable(clause: Clause, observation: Observation) -> str | None:
             continue
         if reply.fault:
             return f"no answer to {which}: {reply.fault}"
-        if reply.error_code in RATE_LIMITS and not clause.about_rate_limits:
+        if reply.error_code in RATE_LIMITS and reply.error_code not in clause.judged_limit_codes:
             return (f"{which} was refused by the portal's limit ({reply.status} {reply.error_code}) every time it "
                     "was sent; it ran nothing, so this is no verdict on the method")
         if reply.status is not None and reply.status >= 500 and not expects_5xx:

@@ -35,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--b24-cassettes", default=None, help="replay a recording from this folder, no portal at all")
     group.addoption("--b24-allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
     group.addoption("--b24-allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
+    group.addoption("--b24-client", default=None,
+                    help="send each clause's request through a client adapter (a built-in row or package.module:factory)")
     group.addoption("--b24-reports", default=None, help="also write the report stream and its views here")
     group.addoption("--run-slow", action="store_true", help="run tests marked slow (long sweeps)")
 
@@ -89,6 +91,9 @@ def b24_runner(request: pytest.FixtureRequest):
     with ExitStack() as stack:
         runner = Runner(resolve_target(choice, stack), options)
         stack.callback(runner.close)
+        if opt("--b24-client"):
+            from .clients.matrix import attach
+            stack.callback(attach(runner, opt("--b24-client")).stop)
         request.config.stash[RUNNER_KEY] = runner
         directory = opt("--b24-reports")
         if directory:

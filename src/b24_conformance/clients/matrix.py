@@ -23,7 +23,7 @@ from ..contract.clause import Clause
 from ..report.jsonreport import json_text
 from ..verdict import Outcome, RunResult
 from . import load_adapter
-from .base import access_for
+from .base import ClientAdapter, access_for
 
 SHORT = {Outcome.PASS: "pass", Outcome.NON_STRICT: "non-strict", Outcome.FAIL: "FAIL", Outcome.SKIP: "skip",
          Outcome.ERROR: "ERROR"}
@@ -69,8 +69,7 @@ def run_matrix(specs: Sequence[str], clauses: Sequence[Clause], *, profile: str 
 
     matrix = Matrix(clause_ids=tuple(c.id for c in clauses))
     for spec in specs:
-        adapter = load_adapter(spec, **(adapter_options or {}).get(spec, {}))
-        name = adapter.name
+        name = load_adapter(spec, **(adapter_options or {}).get(spec, {})).name
         with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="b24c-clients-") as tmp:
             options = RunOptions(profile=profile, manifest_dir=Path(tmp))
             if cassettes is not None and not record:
@@ -86,11 +85,8 @@ def run_matrix(specs: Sequence[str], clauses: Sequence[Clause], *, profile: str 
                     assert cassettes is not None
                     options = RunOptions(profile=profile, manifest_dir=Path(tmp), cassettes=cassettes / name,
                                          record=True, run_id="rec")
-            runner = Runner(config, options, adapter=adapter)
-            if getattr(adapter, "drives_like_the_suite", False):
-                adapter = load_adapter(spec, client=runner.engine.client)
-                runner.engine.adapter = adapter
-            adapter.start(access_for(config))
+            runner = Runner(config, options)
+            adapter = attach(runner, spec, adapter_options.get(spec, {}) if adapter_options else {})
             stack.callback(adapter.stop)
             handlers = []
             if reports is not None:
@@ -105,6 +101,17 @@ def run_matrix(specs: Sequence[str], clauses: Sequence[Clause], *, profile: str 
             if on_row:
                 on_row(name, result)
     return matrix
+
+
+def attach(runner: Any, spec: str, options: dict[str, Any] | None = None) -> ClientAdapter:
+    """Load the adapter `spec`, start it against the runner's target, and send the runner's clause
+    requests through it. The reference row shares the runner's own client (one wire log, one bucket)."""
+    adapter = load_adapter(spec, **(options or {}))
+    if getattr(adapter, "drives_like_the_suite", False):
+        adapter = load_adapter(spec, **{**(options or {}), "client": runner.engine.client})
+    adapter.start(access_for(runner.config))
+    runner.engine.adapter = adapter
+    return adapter
 
 
 def render_matrix(matrix: Matrix) -> str:

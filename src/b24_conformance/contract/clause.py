@@ -22,7 +22,8 @@ from .. import paths
 from ..errors import ClauseFileInvalid
 from ..verdict import Citation
 
-RATE_LIMIT_KEYS = frozenset({"system.query-limit", "system.operation-time-limit"})
+LIMIT_CODES = {"system.query-limit": "QUERY_LIMIT_EXCEEDED", "system.operation-time-limit": "OPERATION_TIME_LIMIT"}
+RATE_LIMIT_KEYS = frozenset(LIMIT_CODES)
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
@@ -150,6 +151,15 @@ class Clause:
     def about_rate_limits(self) -> bool:
         """A limit refusal is part of what the clause judges, not a fault around it."""
         return self.expects_rate_limit or self.when.drained
+
+    @property
+    def judged_limit_codes(self) -> frozenset[str]:
+        """The limit refusals (error codes) this clause judges; any other refusal ran nothing and
+        says nothing about the clause."""
+        codes = {LIMIT_CODES[k] for k in self.message_keys() if k in LIMIT_CODES}
+        if self.when.drained:
+            codes.add("QUERY_LIMIT_EXCEEDED")
+        return frozenset(codes)
 
     def message_keys(self) -> set[str]:
         keys = {m.key for m in self.then.batch_errors.values()}

@@ -1,0 +1,147 @@
+"""Real clients through every clause: the matrix on the reference portal over TLS, offline from each
+client's own recording with the network blocked, the README's own adapter, and the pytest option."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from b24_conformance import paths
+from b24_conformance.cli import main
+from b24_conformance.clients.matrix import render_matrix, run_matrix
+from b24_conformance.contract.clause import load_clauses
+from b24_conformance.verdict import Outcome
+
+CLAUSES = load_clauses()
+BUILT_IN = ("reference", "b24pysdk.typed", "b24pysdk.call_method", "fast-bitrix24.raw", "fast-bitrix24.call")
+README = paths.data_root() / "README.md"
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    return run_matrix(BUILT_IN, CLAUSES, reports=reports), reports
+
+
+def cell(matrix, client, clause_id):
+    return next(v for v in matrix.rows[client].verdicts if v.clause_id == clause_id)
+
+
+def test_the_reference_row_passes_every_clause(matrix):
+    m, _ = matrix
+    assert {v.clause_id: v.outcome for v in m.rows["reference"].verdicts} == {c.id: Outcome.PASS for c in CLAUSES}
+
+
+@pytest.mark.parametrize("client, clause_id, outcome, words", [
+    # fast-bitrix24's default session raises on 4xx before reading the body (its issue #125)
+    ("fast-bitrix24.raw", "cancel.draft.rejected", Outcome.FAIL,
+     "error code and error_description lost on HTTP 400: the caller gets only ClientResponseError"),
+    ("fast-bitrix24.raw", "cancel.wrong-webhook-code.rejected", Outcome.FAIL, "lost on HTTP 401"),
+    # through batch, the code survives but the status does not, and a refused command loses the rest
+    ("fast-bitrix24.call", "cancel.draft.rejected", Outcome.FAIL, "HTTP status lost"),
+    ("fast-bitrix24.call", "cancel.in-batch-draft.reported", Outcome.FAIL, "successful results are lost"),
+    # b24pysdk's .error raises on the integer code 100 of a parameter error
+    ("b24pysdk.call_method", "cancel.id-missing.rejected", Outcome.FAIL,
+     "error object is unreadable (BitrixAPIBadRequest): .error raised ValueError"),
+    ("b24pysdk.call_method", "cancel.draft.rejected", Outcome.PASS, ""),
+    ("b24pysdk.typed", "cancel.id-not-integer.rejected", Outcome.SKIP, "refuses these arguments before sending"),
+    ("b24pysdk.typed", "cancel.form-body.succeeds", Outcome.SKIP, "always sends a JSON body"),
+    # every client rides a rate limit out
+    ("fast-bitrix24.raw", "cancel.after-rate-limit.succeeds", Outcome.PASS, ""),
+    ("b24pysdk.typed", "cancel.after-rate-limit.succeeds", Outcome.PASS, ""),
+])
+def test_each_client_deviation_is_found_and_said_plainly(matrix, client, clause_id, outcome, words):
+    verdict = cell(matrix[0], client, clause_id)
+    assert verdict.outcome is outcome, verdict.reason
+    assert words in verdict.reason
+
+
+def test_the_matrix_is_printed_and_written_and_gates(matrix, tmp_path):
+    m, reports = matrix
+    text = render_matrix(m)
+    assert re.search(r"cancel\.draft\.rejected\s+pass\s+pass\s+pass\s+FAIL\s+FAIL", text)
+    assert "gate: FAILED — fast-bitrix24.raw" in text
+    assert m.exit_code == 1
+    for name in BUILT_IN:
+        row = json.loads((reports / "clients" / name / "report.json").read_text("utf-8"))
+        assert len(row["verdicts"]) == len(CLAUSES)
+
+
+def test_the_cli_writes_the_matrix_and_exits_1_for_a_must_failure(tmp_path, capsys):
+    code = main(["clients", "--adapter", "fast-bitrix24.raw", "-k", "cancel.draft.*", "--reports", str(tmp_path)])
+    assert code == 1
+    data = json.loads((tmp_path / "clients.json").read_text("utf-8"))
+    assert data["clients"]["fast-bitrix24.raw"]["cells"]["cancel.draft.rejected"]["outcome"] == "FAIL"
+    assert "<table>" in (tmp_path / "clients.html").read_text("utf-8")
+    assert "error code and error_description lost on HTTP 400" in capsys.readouterr().out
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Replay must not reach anything: every outgoing TCP connection fails."""
+    def refuse(self, address):
+        raise OSError(f"network blocked during replay: {address}")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.mark.parametrize("client", ["b24pysdk.call_method", "b24pysdk.typed", "fast-bitrix24.raw"])
+def test_each_client_replays_its_own_recording_offline(tmp_path, client, monkeypatch):
+    chosen = [c for c in CLAUSES if c.id in ("cancel.receipt.succeeds", "cancel.draft.rejected",
+                                              "cancel.oauth-body.succeeds", "cancel.id-missing.rejected",
+                                              "cancel.in-batch.succeeds")]
+    recorded = run_matrix([client], chosen, cassettes=tmp_path / "cassettes", record=True)
+    text = "".join(p.read_text("utf-8") for p in (tmp_path / "cassettes").rglob("*.yaml"))
+    assert "REDACTED" in text
+    for cred in json.loads((tmp_path / "cassettes" / client / "_recording.json").read_text())["roles"].values():
+        assert "code" not in cred and "token" not in cred
+    def refuse(self, address):
+        raise OSError(f"network blocked during replay: {address}")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    replayed = run_matrix([client], chosen, cassettes=tmp_path / "cassettes")
+    before = {v.clause_id: (v.outcome, v.reason) for v in recorded.rows[client].verdicts}
+    after = {v.clause_id: (v.outcome, v.reason) for v in replayed.rows[client].verdicts}
+    assert after == before
+    assert all(o is not Outcome.ERROR for o, _ in after.values()), after
+
+
+def readme_adapter() -> str:
+    match = re.search(r"```python\n(# my_adapter\.py.*?)```", README.read_text("utf-8"), re.S)
+    assert match, "the README lost its example adapter"
+    return match.group(1)
+
+
+def test_the_readme_adapter_runs_and_its_gate_is_green(tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_adapter.py").write_text(readme_adapter(), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code = main(["clients", "--adapter", "my_adapter:factory", "--reports", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    row = json.loads((tmp_path / "r" / "clients.json").read_text("utf-8"))["clients"]["our-client"]
+    assert row["counts"]["FAIL"] == 0 and row["counts"]["ERROR"] == 0 and row["counts"]["PASS"] >= 25
+    assert "always POST a JSON body" in out  # the SKIP reasons are the adapter's own words
+
+
+def test_a_readme_adapter_that_swallows_errors_is_caught(tmp_path, monkeypatch):
+    broken = readme_adapter().replace('        if "error" in body:', '        if False:')
+    broken = broken.replace('        return body["result"]', '        return body.get("result")')
+    (tmp_path / "swallowing_adapter.py").write_text(broken, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code = main(["clients", "--adapter", "swallowing_adapter:factory", "-k", "cancel.draft.*",
+                 "--reports", str(tmp_path / "r")])
+    cells = json.loads((tmp_path / "r" / "clients.json").read_text("utf-8"))["clients"]["our-client"]["cells"]
+    assert code == 1
+    assert cells["cancel.draft.rejected"]["reason"].startswith("the error was swallowed")
+
+
+def test_the_pytest_plugin_takes_the_same_adapter(pytester, tmp_path):
+    (pytester.path / "my_adapter.py").write_text(readme_adapter(), encoding="utf-8")
+    pytester.makepyfile(test_cancel=(paths.data_root() / "suites" / "test_catalog_document_cancel.py").read_text())
+    pytester.syspathinsert()
+    result = pytester.runpytest("-k", "draft.rejected or form-body", "--b24-client", "my_adapter:factory", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*our-client cannot do this: we always POST a JSON body*"])
