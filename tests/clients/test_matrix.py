@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -110,7 +109,7 @@ def test_each_client_replays_its_own_recording_offline(tmp_path, client, monkeyp
 
 
 def readme_adapter() -> str:
-    match = re.search(r"```python\n(# my_adapter\.py.*?)```", README.read_text("utf-8"), re.S)
+    match = re.search(r"```python\n(# my_adapter\.py.*?)```", README.read_text("utf-8"), re.DOTALL)
     assert match, "the README lost its example adapter"
     return match.group(1)
 
