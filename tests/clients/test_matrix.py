@@ -79,15 +79,6 @@ def test_the_cli_writes_the_matrix_and_exits_1_for_a_must_failure(tmp_path, caps
     assert "error code and error_description lost on HTTP 400" in capsys.readouterr().out
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Replay must not reach anything: every outgoing TCP connection fails."""
-    def refuse(self, address):
-        raise OSError(f"network blocked during replay: {address}")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-
-
 @pytest.mark.parametrize("client", ["b24pysdk.call_method", "b24pysdk.typed", "fast-bitrix24.raw"])
 def test_each_client_replays_its_own_recording_offline(tmp_path, client, monkeypatch):
     chosen = [c for c in CLAUSES if c.id in ("cancel.receipt.succeeds", "cancel.draft.rejected",
