@@ -105,6 +105,7 @@ def _target(args: argparse.Namespace, stack: ExitStack):
         webhook=args.webhook, oauth_token=args.oauth_token, oauth_endpoint=args.oauth_endpoint,
         target_file=args.target, cassettes=getattr(args, "cassettes", None),
         portal_profile=args.portal_profile or getattr(args, "profile", "seed"), mutants=tuple(args.mutant or ()),
+        on_prem=args.on_prem,
     )
     return resolve_target(choice, stack)
 
@@ -199,7 +200,7 @@ def cmd_portal_serve(args: argparse.Namespace) -> int:
     settings = PortalSettings(profile=args.profile, host=args.host, port=args.port, tls=args.tls,
                               tls_port=args.tls_port, db_path=args.db, deterministic=args.deterministic,
                               rate_threshold=args.rate_threshold, rate_drain_per_s=args.rate_drain,
-                              mutants=tuple(args.mutant or ()), workers=args.workers)
+                              mutants=tuple(args.mutant or ()), workers=args.workers, on_prem=args.on_prem)
     _check_profile(settings.profile)
     from .portal.mutants import check_names
     check_names(settings.mutants)
@@ -299,7 +300,8 @@ def cmd_clients(args: argparse.Namespace) -> int:
         print(f"{name}: {', '.join(f'{n} {o}' for o, n in result.counts().items() if n)}", flush=True)
 
     matrix = run_matrix(specs, clauses, profile=args.profile, portal_profile=args.portal_profile,
-                        mutants=tuple(args.mutant or ()), cassettes=Path(args.cassettes) if args.cassettes else None,
+                        mutants=tuple(args.mutant or ()), on_prem=args.on_prem,
+                        cassettes=Path(args.cassettes) if args.cassettes else None,
                         record=args.record, reports=reports, on_row=progress)
     print(render_matrix(matrix))
     print("matrix: " + ", ".join(str(p) for p in write_matrix(matrix, reports)))
@@ -323,6 +325,8 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--target", help="a target config YAML (roles, fixtures, rate); see suites/targets/")
     g.add_argument("--portal-profile", help="the message profile the embedded portal speaks (default: --profile)")
     g.add_argument("--mutant", action="append", help="switch on a named deviation in the embedded portal")
+    g.add_argument("--on-prem", action="store_true",
+                   help="the embedded portal plays a self-hosted one: `time` blocks without the operating keys")
     p.add_argument("--manifest-dir", default=".b24-conformance", help="where sandbox manifests are kept")
 
 
@@ -362,6 +366,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate-threshold", type=int, default=50, help="leaky bucket X (docs: 50)")
     serve.add_argument("--rate-drain", type=float, default=2.0, help="leaky bucket Y per second (docs: 2)")
     serve.add_argument("--mutant", action="append", help="switch on a named deviation")
+    serve.add_argument("--on-prem", action="store_true", help="play a self-hosted portal: no operating keys in `time`")
     serve.add_argument("--workers", type=int, default=8,
                        help="worker threads serving requests side by side (0: one at a time on the event loop)")
     serve.set_defaults(func=cmd_portal_serve)
@@ -397,6 +402,8 @@ def _parser() -> argparse.ArgumentParser:
     clients.add_argument("--profile", default="seed", help="expectation profile to grade against (default: seed)")
     clients.add_argument("--portal-profile", help="the message profile the embedded portal speaks")
     clients.add_argument("--mutant", action="append", help="switch on a deviation in the portal the clients meet")
+    clients.add_argument("--on-prem", action="store_true",
+                         help="the portal plays a self-hosted one: `time` blocks without the operating keys")
     clients.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
     clients.add_argument("--cassettes", help="replay each client's recording from DIR/<client>/ (no portal)")
     clients.add_argument("--record", action="store_true", help="record each client into DIR/<client>/ instead")

@@ -114,3 +114,12 @@ def test_a_live_target_reached_by_oauth_token_only(tmp_path):
     outcomes = {v.clause_id: v.outcome for v in result.verdicts}
     assert outcomes == {"cancel.receipt.succeeds": Outcome.PASS, "cancel.oauth-query.succeeds": Outcome.PASS,
                         "cancel.draft.rejected": Outcome.PASS, "cancel.no-cancel-right.rejected": Outcome.SKIP}
+
+
+def test_a_self_hosted_portal_without_operating_keys_passes(tmp_path):
+    """The variant on-prem portals send (no `time.operating`, limits.md) is conformant."""
+    with EmbeddedPortal(reference_settings("seed", on_prem=True)) as portal:
+        result = Runner(target_for(portal), RunOptions(manifest_dir=tmp_path)).run(CLAUSES)
+    assert [(v.clause_id, v.reason) for v in result.verdicts if v.outcome is not Outcome.PASS] == []
+    bodies = [e.response_body for v in result.verdicts for e in v.exchanges if e.phase == "call"]
+    assert bodies and not any('"operating' in b for b in bodies)

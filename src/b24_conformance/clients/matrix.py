@@ -56,7 +56,7 @@ class Matrix:
 
 
 def run_matrix(specs: Sequence[str], clauses: Sequence[Clause], *, profile: str = "seed",
-               portal_profile: str | None = None, mutants: tuple[str, ...] = (),
+               portal_profile: str | None = None, mutants: tuple[str, ...] = (), on_prem: bool = False,
                cassettes: Path | None = None, record: bool = False, reports: Path | None = None,
                on_row: Callable[[str, RunResult], None] | None = None,
                adapter_options: dict[str, dict[str, Any]] | None = None) -> Matrix:
@@ -79,7 +79,7 @@ def run_matrix(specs: Sequence[str], clauses: Sequence[Clause], *, profile: str 
                                      run_id=read_sidecar(folder)["run_id"])
             else:
                 settings = reference_settings(portal_profile or profile, mutants=mutants,
-                                              deterministic=record)
+                                              deterministic=record, on_prem=on_prem)
                 config = stack.enter_context(reference_target(settings))
                 if record:
                     assert cassettes is not None

@@ -135,7 +135,7 @@ class PortalRuntime:
         elapsed = time.perf_counter() - began
         state = self._account(cred, key, elapsed)
         timing = Timing(start, self.clock(), 0.0 if self.deterministic else elapsed)
-        block = time_block(timing, state.operating, state.reset_at)
+        block = time_block(timing, state.operating, state.reset_at, on_prem=self.settings.on_prem)
         if isinstance(value, ListResult):
             return CallOutcome(200, value.result, block, total=value.total, next=value.next)
         return CallOutcome(200, value, block)
@@ -153,7 +153,8 @@ class PortalRuntime:
         )
         elapsed = 0.0 if self.deterministic else time.perf_counter() - began
         # The outer batch is not counted in `operating` (limits.md); its nested calls are.
-        block = time_block(Timing(start, self.clock(), elapsed), 0.0, int(start) + OPERATING_WINDOW_S)
+        block = time_block(Timing(start, self.clock(), elapsed), 0.0, int(start) + OPERATING_WINDOW_S,
+                           on_prem=self.settings.on_prem)
         return CallOutcome(200, result, block)
 
     def handle(

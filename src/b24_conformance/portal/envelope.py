@@ -73,17 +73,20 @@ class CallOutcome:
         return success(self.result, self.time or {}, total=self.total, nxt=self.next)
 
 
-def time_block(timing: Timing, operating: float, operating_reset_at: int) -> dict[str, Any]:
-    return {
+def time_block(timing: Timing, operating: float, operating_reset_at: int, *, on_prem: bool = False) -> dict[str, Any]:
+    """The `time` block; an on-premise portal has no operating limit and sends no `operating` keys
+    (limits.md: in the self-hosted version the load is configured on the server side)."""
+    block = {
         "start": timing.start,
         "finish": timing.finish,
         "duration": timing.finish - timing.start,
         "processing": timing.processing,
         "date_start": iso(timing.start),
         "date_finish": iso(timing.finish),
-        "operating_reset_at": operating_reset_at,
-        "operating": operating,
     }
+    if not on_prem:
+        block.update(operating_reset_at=operating_reset_at, operating=operating)
+    return block
 
 
 def success(

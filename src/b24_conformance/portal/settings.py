@@ -24,3 +24,4 @@ class PortalSettings:
     #                   0 runs them one at a time on the event loop (faster, never concurrent)
     page_examples: bool = True  # seed documents 142 (conducted) and 143 (draft), as the page's curl uses  # receipts (A) need a supplier before conduct; off by default
     mutants: tuple[str, ...] = ()  # named deviations switched on (portal/mutants.py)
+    on_prem: bool = False  # a self-hosted portal's variant: `time` blocks without the operating keys

@@ -16,10 +16,10 @@ BURST_ADDRESS = "127.0.0.2"  # the rate-limit probe's own bucket: the portal key
 
 
 def reference_settings(profile: str = "seed", *, tls: bool = True, mutants: tuple[str, ...] = (),
-                       deterministic: bool = False) -> PortalSettings:
+                       deterministic: bool = False, on_prem: bool = False) -> PortalSettings:
     return PortalSettings(profile=profile, tls=tls, rate_threshold=ENTERPRISE.threshold,
                           rate_drain_per_s=ENTERPRISE.drain_per_s, mutants=mutants,
-                          deterministic=deterministic)
+                          deterministic=deterministic, on_prem=on_prem)
 
 
 def target_for(portal: EmbeddedPortal) -> TargetConfig:

@@ -28,6 +28,7 @@ class TargetChoice:
     cassettes: str | None = None
     portal_profile: str = "seed"  # the embedded portal's wording
     mutants: tuple[str, ...] = ()  # deviations switched on in the embedded portal
+    on_prem: bool = False  # the embedded portal plays a self-hosted one (no operating keys)
     option_prefix: str = "--"  # how this runner spells its options in messages (`--b24-` for pytest)
 
     def option(self, name: str) -> str:
@@ -55,6 +56,6 @@ def resolve_target(choice: TargetChoice, stack: ExitStack, environ: Mapping[str,
         from .config import oauth_only_target
         return oauth_only_target(choice.oauth_endpoint, token)
     from .reference import reference_settings, reference_target
-    return stack.enter_context(reference_target(reference_settings(choice.portal_profile,
-                                                                    mutants=choice.mutants)))
+    return stack.enter_context(reference_target(reference_settings(choice.portal_profile, mutants=choice.mutants,
+                                                                    on_prem=choice.on_prem)))
 
