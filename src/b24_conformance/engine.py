@@ -18,7 +18,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +234,8 @@ class Engine:
             except TargetError as exc:
                 done[clause.id] = self._seen(clause, started, fault=exc.message, world=world)
                 continue
-            calls[clause.id] = (asked, self.client.exchanges[mark:])
+            bucket = self._bucket_after(clause, asked)
+            calls[clause.id] = (replace(asked, bucket_after=bucket), self.client.exchanges[mark:])
         built = [(clause, w) for clause in ready if isinstance(w := worlds[clause.id], World) and w.documents]
         seen: dict[str, dict[str, Any]] = {}
         if built:
@@ -258,7 +259,7 @@ class Engine:
             done[clause.id] = self._seen(
                 clause, started, world=world, own=own, replies=asked.replies,
                 statuses=after.get("status", {}), balances=_readings(clause, world, after.get("balances")),
-                references=world.references(), reproduction=asked.reproduction)
+                references=world.references(), reproduction=asked.reproduction, bucket_after=asked.bucket_after)
         return [done[c.id] for c in clauses]
 
     def _prepare(self, building: list[Clause]) -> dict[str, World | TargetError]:
@@ -380,6 +381,17 @@ class Engine:
                 raise r
         return results
 
+    def _bucket_after(self, clause: Clause, asked: Asked) -> str:
+        """After a QUERY_LIMIT_EXCEEDED the clause does not judge: was the request bucket really full?"""
+        limited = any(r.error_code == "QUERY_LIMIT_EXCEEDED" for r in asked.replies)
+        if not limited or "QUERY_LIMIT_EXCEEDED" in clause.judged_limit_codes:
+            return ""
+        admin = self.config.credential("admin")
+        if admin is None:
+            return ""
+        probe = self.client.call(admin, "catalog.document.mode.status", {}, retry=False, pace=False)
+        return "refused" if probe.reply.error_code == "QUERY_LIMIT_EXCEEDED" or probe.reply.status == 503 else "admitted"
+
     def _drain(self, cred: Credential, local_address: str | None) -> None:
         """Overflow the portal's request bucket from the address the clause's request comes from."""
         for _ in range(self.config.rate.threshold + 50):
@@ -432,6 +444,7 @@ class Asked:
 
     replies: tuple[Reply | ClientReply, ...]
     reproduction: str
+    bucket_after: str = ""
 
 
 def _spare_address(source: str | None, last: int) -> str | None:

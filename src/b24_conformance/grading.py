@@ -97,7 +97,7 @@ def unjudgeable(clause: Clause, observation: Observation) -> str | None:
     for n, reply in enumerate(observation.replies):
         which = "the clause's request" if len(observation.replies) == 1 else f"request {n + 1} of the clause"
         if isinstance(reply, ClientReply):
-            if reply.error_code in RATE_LIMITS and reply.error_code not in clause.judged_limit_codes:
+            if _unasked_limit(reply.error_code, clause, observation):
                 return (f"{which} was refused by the portal's limit ({reply.status} {reply.code}) and "
                         f"{reply.client} handed the refusal on; it ran nothing, so this is no verdict")
             if reply.raised and reply.status is not None and reply.status >= 500 and not expects_5xx:
@@ -105,7 +105,7 @@ def unjudgeable(clause: Clause, observation: Observation) -> str | None:
             continue
         if reply.fault:
             return f"no answer to {which}: {reply.fault}"
-        if reply.error_code in RATE_LIMITS and reply.error_code not in clause.judged_limit_codes:
+        if _unasked_limit(reply.error_code, clause, observation):
             return (f"{which} was refused by the portal's limit ({reply.status} {reply.error_code}) every time it "
                     "was sent; it ran nothing, so this is no verdict on the method")
         if reply.status is not None and reply.status >= 500 and not expects_5xx:
@@ -160,6 +160,15 @@ def client_reason(mismatch: FieldResult, observation: Observation, clause: Claus
 
 def _notes(reply: ClientReply) -> str:
     return f" ({'; '.join(reply.notes)})" if reply.notes else ""
+
+
+def _unasked_limit(code: str | None, clause: Clause, observation: Observation) -> bool:
+    """A limit refusal the clause does not ask about ran nothing, so it is no verdict; unless the
+    bucket was seen open right after it, which makes a QUERY_LIMIT_EXCEEDED the portal's own
+    (wrong) answer to the clause's question."""
+    if code not in RATE_LIMITS or code in clause.judged_limit_codes:
+        return False
+    return not (code == "QUERY_LIMIT_EXCEEDED" and observation.bucket_after == "admitted")
 
 
 def mismatch_reason(mismatch: FieldResult) -> str:

@@ -153,6 +153,10 @@ class Observation:
     unavailable: str = ""
     fault: str = ""
     duration_s: float = 0.0
+    # after a QUERY_LIMIT_EXCEEDED the clause did not ask for: whether a cheap request from the same
+    # address right after was "admitted" (so the bucket was not full: that answer was the portal's
+    # answer to the clause) or "refused" (the bucket was full: the refusal says nothing); "" if not probed
+    bucket_after: str = ""
 
     @property
     def reply(self) -> Reply | ClientReply:

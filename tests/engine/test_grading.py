@@ -212,3 +212,15 @@ def test_every_then_key_of_the_clause_format_has_a_check():
 @pytest.mark.parametrize("clause_id", sorted(CLAUSES))
 def test_every_clause_key_is_checked(clause_id):
     assert set(CLAUSES[clause_id].then.checked_keys()) <= set(CHECKS)
+
+
+def test_an_unasked_rate_limit_is_error_unless_the_bucket_was_seen_open():
+    cid = "cancel.operating-limit.rejected"  # asks for OPERATION_TIME_LIMIT
+    limited = Reply(status=503, body={"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"})
+    assert grade(cid, observe(cid, limited)).outcome is Outcome.ERROR  # not probed: says nothing
+    assert grade(cid, observe(cid, limited, bucket_after="refused")).outcome is Outcome.ERROR
+    # the bucket let the next request through: the 503 was the portal's answer to the question
+    wrong = grade(cid, observe(cid, limited, bucket_after="admitted"))
+    assert wrong.outcome is Outcome.FAIL and wrong.reason.startswith("http: expected 429, got 503")
+    # and the clause that asks for QUERY_LIMIT_EXCEEDED judges it without any probe
+    assert grade("cancel.rate-limit.rejected", observe("cancel.rate-limit.rejected", limited)).outcome is Outcome.PASS
