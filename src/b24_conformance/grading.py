@@ -131,9 +131,9 @@ def client_breakage(observation: Observation) -> FieldResult | None:
 
 def client_reason(mismatch: FieldResult, observation: Observation, clause: Clause) -> str:
     """A FAIL of a client run, in words a client author acts on; '' for a portal run."""
-    reply = observation.replies[0] if observation.replies else None
+    reply = observation.replies[0] if len(observation.replies) == 1 else None
     if not isinstance(reply, ClientReply):
-        return ""
+        return ""  # a portal run, or several replies (concurrency): the generic reason says which
     field, status = mismatch.field.rsplit(".", 1)[-1], reply.status
     on = f"on HTTP {status}" if status is not None else "with no HTTP status"
     if reply.raised and clause.when.batch and mismatch.expected == 200:
@@ -148,8 +148,7 @@ def client_reason(mismatch: FieldResult, observation: Observation, clause: Claus
             return f"HTTP status lost: the caller's {reply.raised} carries none (expected {mismatch.expected})"
         if reply.code in RATE_LIMITS and clause.about_rate_limits and not clause.expects_rate_limit:
             return f"no retry on {reply.code}: the caller got {reply.raised} ({status})"
-        if field in ("http", "result") and isinstance(mismatch.expected, int) and mismatch.expected < 300 \
-                or field == "result":
+        if field == "result" or (field == "http" and isinstance(mismatch.expected, int) and mismatch.expected < 300):
             return (f"a success reached the caller as {reply.raised}({show_value(reply.code)}, {status}): "
                     f"{reply.description}")
     elif field == "http" and isinstance(mismatch.expected, int) and mismatch.expected >= 400:
