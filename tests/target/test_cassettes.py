@@ -1,6 +1,7 @@
 """Offline mode: the committed recording replays green with no portal; recordings carry no secret;
 broken cassettes give a clear ERROR and lose nothing."""
 
+import json
 import shutil
 
 import pytest
@@ -80,3 +81,29 @@ def test_a_folder_without_a_recording_is_refused_clearly(tmp_path):
         cassette_target(tmp_path)
     with pytest.raises(TargetConfigInvalid, match="holds no recording"):
         Cassettes(tmp_path, record=False, redactor=Redactor())
+
+
+def test_two_recordings_on_a_loaded_machine_are_byte_identical(tmp_path):
+    """The deterministic portal's rate limiter runs on requests, not on the clock: the burst probe and
+    the drained bucket take the same requests however busy the machine is."""
+    import subprocess
+    import sys
+
+    from b24_conformance.cli import main
+
+    chosen = ["-k", "cancel.rate-limit.*", "-k", "cancel.after-rate-limit.*", "-k", "cancel.concurrent.*",
+              "-k", "cancel.receipt.*"]
+    assert main(["record", "--cassettes", str(tmp_path / "quiet"), *chosen]) == 0
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    try:
+        assert main(["record", "--cassettes", str(tmp_path / "busy"), *chosen]) == 0
+    finally:
+        for hog in hogs:
+            hog.kill()
+    quiet = {p.name: p.read_bytes() for p in (tmp_path / "quiet").glob("*.yaml")}
+    busy = {p.name: p.read_bytes() for p in (tmp_path / "busy").glob("*.yaml")}
+    assert len(quiet) == 6 and quiet == busy
+    sidecars = [json.loads((tmp_path / d / "_recording.json").read_text()) for d in ("quiet", "busy")]
+    for data in sidecars:
+        data.pop("recorded_at")
+    assert sidecars[0] == sidecars[1]

@@ -66,7 +66,7 @@ from .envelope import (
     wall_clock,
 )
 from .errors import PortalError
-from .limits import LeakyBucket, OperatingBudget, OperatingState
+from .limits import LeakyBucket, LogicalLeakyBucket, OperatingBudget, OperatingState
 from .listing import ListResult
 from .methods import METHODS, CallContext, MethodSpec
 from .mutants import deviations_for
@@ -279,8 +279,8 @@ def create_app(settings: PortalSettings, db: PortalDB | None = None) -> Starlett
         db=db,
         profile=profile,
         clock=clock,
-        limiter=LeakyBucket(settings.rate_threshold,
-                            0.0 if deviations.bucket_never_drains else settings.rate_drain_per_s),
+        limiter=(LogicalLeakyBucket if settings.deterministic else LeakyBucket)(
+            settings.rate_threshold, 0.0 if deviations.bucket_never_drains else settings.rate_drain_per_s),
         budget=OperatingBudget(settings.operating_limit_s, clock=clock),
         deviations=deviations,
         workers=ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="b24-portal")

@@ -60,6 +60,32 @@ class LeakyBucket:
 
 
 @dataclass(slots=True)
+class LogicalLeakyBucket(LeakyBucket):
+    """The leaky bucket of a deterministic portal: it runs on the requests themselves, not on the
+    wall clock, so a recording makes the same requests however busy the machine is.
+
+    Each admitted request counts 1 and drains `admitted_drain` (0.1: a burst overflows after
+    ceil(X / 0.9) back-to-back requests, and ordinary traffic stays well below X); each refused
+    request drains 1, standing for the wait a refused client makes before it asks again (so a
+    client that backs off is admitted again at once). Only counts decide; timing never does.
+    """
+
+    admitted_drain: float = 0.1
+
+    def _admit(self, key: Hashable) -> bool:
+        level, _ = self._levels.get(key, (0.0, 0.0))
+        if level > self.threshold:
+            waited = 1.0 if self.drain_per_s > 0 else 0.0  # a bucket that never drains stays full
+            self._levels[key] = (max(0.0, level - waited), 0.0)
+            return False
+        self._levels[key] = (level + 1.0 - self.admitted_drain, 0.0)
+        return True
+
+    def level(self, key: Hashable) -> float:
+        return self._levels.get(key, (0.0, 0.0))[0]
+
+
+@dataclass(slots=True)
 class _Basket:
     minute: int
     first_call: float  # the basket leaves the sum OPERATING_WINDOW_S after this
