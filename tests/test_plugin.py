@@ -57,3 +57,51 @@ def test_a_live_portal_without_allow_writes_skips_with_the_reason(suite):
         result = suite.runpytest("-rs", "-k", "receipt or wrong-webhook", "--b24-webhook", portal.webhook_url("admin"))
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*pass --b24-allow-writes*"])
+
+
+COMMITTED = str(__import__("b24_conformance.paths", fromlist=["x"]).data_root() / "cassettes" / "catalog.document.cancel")
+
+
+def test_the_plugin_replays_cassettes_with_the_verdicts_run_gives(suite, tmp_path):
+    from b24_conformance.cli import main
+    from b24_conformance.report.jsonreport import load_json
+
+    result = suite.runpytest("--b24-cassettes", COMMITTED, "--b24-reports", str(tmp_path / "pytest"))
+    result.assert_outcomes(passed=39)
+    assert main(["run", "-q", "--cassettes", COMMITTED, "--reports", str(tmp_path / "cli")]) == 0
+    by_pytest = {v.clause_id: v.outcome for v in load_json(tmp_path / "pytest" / "report.json").verdicts}
+    by_cli = {v.clause_id: v.outcome for v in load_json(tmp_path / "cli" / "report.json").verdicts}
+    assert by_pytest == by_cli and len(by_cli) == 39
+
+
+def test_rewrite_records_and_none_replays_with_the_network_blocked(suite, tmp_path):
+    folder = str(tmp_path / "cassettes")
+    recorded = suite.runpytest("-k", "draft.rejected or receipt", "--b24-cassettes", folder, "--b24-record-mode", "rewrite")
+    recorded.assert_outcomes(passed=2)
+    assert (tmp_path / "cassettes" / "cancel.draft.rejected.yaml").is_file()
+    assert (tmp_path / "cassettes" / "_recording.json").is_file()
+    replayed = suite.runpytest("-k", "draft.rejected or receipt", "--b24-cassettes", folder)
+    replayed.assert_outcomes(passed=2)
+    missing = suite.runpytest("-k", "already-cancelled", "--b24-cassettes", folder)
+    missing.assert_outcomes(errors=1)
+    missing.stdout.fnmatch_lines(["*no cassette cancel.already-cancelled.rejected.yaml*"])
+
+
+def test_an_oauth_only_live_target_through_the_plugin(suite):
+    with EmbeddedPortal(PortalSettings(tls=False)) as portal:
+        token = next(c.secret for c in portal.credentials if c.label == "admin-oauth")
+        result = suite.runpytest("-k", "oauth-body or wrong-webhook", "--b24-oauth-token", token,
+                                 "--b24-oauth-endpoint", portal.base_url + "/rest/", "--b24-allow-writes", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)  # the webhook-only clause has no webhook to derive from
+
+
+def test_network_is_blocked_while_replaying():
+    import httpx
+
+    from b24_conformance.target.cassette import NetworkBlocked, block_network
+
+    with EmbeddedPortal(PortalSettings(tls=False)) as portal:
+        with block_network(), pytest.raises(httpx.ConnectError, match="network blocked during replay"):
+            httpx.get(portal.base_url + "/health")
+        assert httpx.get(portal.base_url + "/health").status_code == 200  # and open again afterwards
+    assert issubclass(NetworkBlocked, OSError)

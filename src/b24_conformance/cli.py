@@ -52,18 +52,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .contract.clause import load_clauses
     from .report.stream import ReportStream
     from .report.terminal import Progress
-    from .runner import Runner, RunOptions
+    from .runner import Runner, RunOptions, prepare_run
 
     clauses = _select(load_clauses(), args.clause)
     options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
                          manifest_dir=Path(args.manifest_dir))
-    if args.cassettes:
-        from dataclasses import replace
-
-        from .target.cassette import read_sidecar
-        options = replace(options, cassettes=Path(args.cassettes), run_id=read_sidecar(Path(args.cassettes))["run_id"])
     with ExitStack() as stack:
-        config = _target(args, stack)
+        config, options = prepare_run(_choice(args), options, stack)
         runner = Runner(config, options)
         stream = ReportStream(Path(args.reports), secrets=runner.redactor.secrets)
         stack.callback(stream.close)
@@ -99,15 +94,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _target(args: argparse.Namespace, stack: ExitStack):
-    from .target.resolve import TargetChoice, resolve_target
+    from .target.resolve import resolve_target
 
-    choice = TargetChoice(
+    return resolve_target(_choice(args), stack)
+
+
+def _choice(args: argparse.Namespace):
+    from .target.resolve import TargetChoice
+
+    return TargetChoice(
         webhook=args.webhook, oauth_token=args.oauth_token, oauth_endpoint=args.oauth_endpoint,
         target_file=args.target, cassettes=getattr(args, "cassettes", None),
         portal_profile=args.portal_profile or getattr(args, "profile", "seed"), mutants=tuple(args.mutant or ()),
         on_prem=args.on_prem,
     )
-    return resolve_target(choice, stack)
 
 
 def _select(clauses, patterns: Sequence[str] | None):

@@ -27,7 +27,7 @@ from .contract.clause import Clause
 from .errors import ConformanceError, TargetError
 from .observation import BalanceReading, ClientReply, Exchange, Observation, Reply
 from .redact import Redactor
-from .target.cassette import Cassettes, is_cassette_miss, write_sidecar
+from .target.cassette import Cassettes, block_network, is_cassette_miss, write_sidecar
 from .target.cleanup import cleanup_manifest
 from .target.client import PortalClient, Sent
 from .target.config import Credential, TargetConfig
@@ -68,6 +68,10 @@ class Engine:
     def _use(self, name: str):
         """The cassette for `name` in offline mode; nothing otherwise."""
         return self.cassettes.use(name) if self.cassettes else nullcontext()
+
+    def _offline(self):
+        """While replaying, the network is blocked: what a cassette does not hold fails loudly."""
+        return block_network() if self.cassettes and not self.options.record else nullcontext()
 
     # -- run level ------------------------------------------------------------------------------
     def preflight(self) -> Preflight | None:
@@ -195,7 +199,7 @@ class Engine:
         if len(clauses) > 1:
             return self._wave(clauses, started)
         try:
-            with self._use(clauses[0].id):  # offline, each clause has a cassette of its own
+            with self._use(clauses[0].id), self._offline():  # offline, each clause has a cassette of its own
                 return self._wave(clauses, started)
         except TargetError as exc:  # the cassette is missing or malformed
             return [self._seen(clauses[0], started, fault=exc.message)]

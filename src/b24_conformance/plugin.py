@@ -33,6 +33,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--b24-oauth-endpoint", default=None, help="https://<portal>/rest/ for --b24-oauth-token alone")
     group.addoption("--b24-target", default=None, help="a target config YAML (see suites/targets/)")
     group.addoption("--b24-cassettes", default=None, help="replay a recording from this folder, no portal at all")
+    # pytest-recording's record modes, where they fit: `none` replays with the network blocked,
+    # `rewrite` records afresh from a deterministic embedded portal
+    group.addoption("--b24-record-mode", default="none", choices=("none", "rewrite"),
+                    help="with --b24-cassettes: none replays (network blocked), rewrite re-records (default: none)")
+    group.addoption("--b24-on-prem", action="store_true",
+                    help="the embedded portal plays a self-hosted one (no operating keys in `time`)")
     group.addoption("--b24-allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
     group.addoption("--b24-allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
     group.addoption("--b24-client", default=None,
@@ -71,26 +77,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def b24_runner(request: pytest.FixtureRequest):
     """The session's Runner, against the embedded reference portal unless told otherwise."""
     from contextlib import ExitStack
-    from dataclasses import replace
 
-    from .runner import Runner, RunOptions
-    from .target.resolve import TargetChoice, resolve_target
+    from .runner import Runner, RunOptions, prepare_run
+    from .target.resolve import TargetChoice
 
     opt = request.config.getoption
     choice = TargetChoice(
         webhook=opt("--b24-webhook"), oauth_token=opt("--b24-oauth-token"),
         oauth_endpoint=opt("--b24-oauth-endpoint"), target_file=opt("--b24-target"),
         cassettes=opt("--b24-cassettes"), portal_profile=opt("--b24-portal-profile") or opt("--b24-profile"),
-        mutants=tuple(opt("--b24-mutant")), option_prefix="--b24-",
+        mutants=tuple(opt("--b24-mutant")), option_prefix="--b24-", on_prem=opt("--b24-on-prem"),
+        record=opt("--b24-record-mode") == "rewrite",
     )
     options = RunOptions(profile=opt("--b24-profile"), allow_writes=opt("--b24-allow-writes"),
                          allow_burst=opt("--b24-allow-burst"), option_prefix="--b24-")
-    if choice.cassettes:
-        from .target.cassette import read_sidecar
-        options = replace(options, cassettes=Path(choice.cassettes), run_id=read_sidecar(Path(choice.cassettes))["run_id"])
     with ExitStack() as stack:
-        runner = Runner(resolve_target(choice, stack), options)
-        stack.callback(runner.close)
+        config, options = prepare_run(choice, options, stack)
+        runner = Runner(config, options)
+        clauses = _session_clauses(request.session)
+        stack.callback(lambda: runner.engine.close(clauses))
+        runner.preflight()
+        runner.engine.open(clauses)  # run-level set-up (its own cassette offline), as `run` does
         if opt("--b24-client"):
             from .clients.matrix import attach
             stack.callback(attach(runner, opt("--b24-client")).stop)
@@ -112,12 +119,16 @@ def _session_clauses(session: pytest.Session) -> list:
 @pytest.fixture
 def b24_verdict(request: pytest.FixtureRequest, b24_runner, clause):
     """Run the clause and hand back its Verdict (already written to the session's report stream)."""
+    from .verdict import Outcome
+
     verdict = b24_runner.run_clause(clause)
     verdicts = request.config.stash[VERDICTS_KEY]
     verdicts.append(verdict)
     stream = request.config.stash.get(STREAM_KEY, None)
     if stream is not None:
         stream.verdict(verdict, len(verdicts), len(_session_clauses(request.session)))
+    if verdict.outcome is Outcome.ERROR:  # raised while setting the test up, so pytest says "error"
+        raise RuntimeError(f"infrastructure error (not a conformance verdict): {verdict.reason}")
     return verdict
 
 

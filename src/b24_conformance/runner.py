@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -22,9 +24,10 @@ from .engine import Engine, RunOptions
 from .errors import UsageError
 from .grading import judge
 from .target.config import TargetConfig
+from .target.resolve import TargetChoice, resolve_target
 from .verdict import RunInfo, RunResult, Verdict
 
-__all__ = ["RunHandler", "RunOptions", "Runner"]
+__all__ = ["RunHandler", "RunOptions", "Runner", "prepare_run"]
 
 
 class RunHandler(Protocol):
@@ -35,6 +38,20 @@ class RunHandler(Protocol):
     def verdict(self, verdict: Verdict, index: int, total: int) -> None: ...
 
     def finish(self, result: RunResult) -> None: ...
+
+
+def prepare_run(choice: TargetChoice, options: RunOptions, stack: ExitStack) -> tuple[TargetConfig, RunOptions]:
+    """The target a choice leads to, and the run options that go with it (a replay keeps the
+    recording's run id, so its titles match; a recording uses the fixed id `rec`). The CLI's `run`
+    and the pytest plugin both start here."""
+    config = resolve_target(choice, stack)
+    if choice.cassettes and choice.record:
+        options = replace(options, cassettes=Path(choice.cassettes), record=True, run_id="rec")
+    elif choice.cassettes:
+        from .target.cassette import read_sidecar
+        options = replace(options, cassettes=Path(choice.cassettes),
+                          run_id=read_sidecar(Path(choice.cassettes))["run_id"])
+    return config, options
 
 
 class Runner:

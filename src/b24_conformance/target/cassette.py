@@ -108,6 +108,28 @@ class Cassettes:
                 path.write_text("interactions: []\nversion: 1\n", encoding="utf-8")  # replay sends nothing too
 
 
+class NetworkBlocked(ConnectionRefusedError):
+    """A replay tried to reach the network: the cassette does not hold what the code sent."""
+
+
+@contextmanager
+def block_network() -> Iterator[None]:
+    """No TCP connection may be opened while replaying (pytest-recording's `--block-network`):
+    anything a cassette does not answer is a loud fault, never a quiet call to a real portal."""
+    import socket
+
+    real = socket.socket.connect
+
+    def refuse(sock: socket.socket, address: Any) -> None:
+        raise NetworkBlocked(f"network blocked during replay (tried {address!r})")
+
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = real  # type: ignore[method-assign]
+
+
 def require_vcrpy(what: str):
     """The vcr module, or a one-line UsageError saying how to install it."""
     try:

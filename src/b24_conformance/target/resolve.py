@@ -1,6 +1,7 @@
 """Which target a run talks to, decided in one place for the CLI, the pytest plugin and `cleanup`.
 
-Precedence, first match wins: a cassette folder (offline replay), a target config file, a webhook
+Precedence, first match wins: a cassette folder (offline replay; with `record`, a deterministic
+embedded portal recorded into it), a target config file, a webhook
 URL (option, then `B24_WEBHOOK`), an OAuth token with its endpoint (option, then `B24_OAUTH_TOKEN`),
 and otherwise the embedded reference portal, started for the run and stopped with `stack`.
 """
@@ -29,6 +30,7 @@ class TargetChoice:
     portal_profile: str = "seed"  # the embedded portal's wording
     mutants: tuple[str, ...] = ()  # deviations switched on in the embedded portal
     on_prem: bool = False  # the embedded portal plays a self-hosted one (no operating keys)
+    record: bool = False  # with `cassettes`: record into them from a deterministic embedded portal
     option_prefix: str = "--"  # how this runner spells its options in messages (`--b24-` for pytest)
 
     def option(self, name: str) -> str:
@@ -38,6 +40,12 @@ class TargetChoice:
 def resolve_target(choice: TargetChoice, stack: ExitStack, environ: Mapping[str, str] | None = None) -> TargetConfig:
     """The TargetConfig for `choice`; an embedded portal is entered on `stack` and lives as long as it."""
     environ = os.environ if environ is None else environ
+    if choice.cassettes and choice.record:
+        from .cassette import require_vcrpy
+        from .reference import reference_settings, reference_target
+        require_vcrpy("record")
+        return stack.enter_context(reference_target(reference_settings(
+            choice.portal_profile, mutants=choice.mutants, on_prem=choice.on_prem, deterministic=True)))
     if choice.cassettes:
         from .cassette import cassette_target
         return cassette_target(Path(choice.cassettes))
