@@ -20,6 +20,7 @@ from . import __version__
 from .errors import ConformanceError, UsageError
 
 EXIT_USAGE = 2
+_SHIPPED = "<shipped>"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,8 +101,11 @@ def _target(args: argparse.Namespace, stack: ExitStack):
 
 
 def _choice(args: argparse.Namespace):
+    from . import paths
     from .target.resolve import TargetChoice
 
+    if getattr(args, "cassettes", None) == _SHIPPED:
+        args.cassettes = str(paths.cassettes_dir() / "catalog.document.cancel")
     return TargetChoice(
         webhook=args.webhook, oauth_token=args.oauth_token, oauth_endpoint=args.oauth_endpoint,
         target_file=args.target, cassettes=getattr(args, "cassettes", None),
@@ -342,7 +346,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
     run.add_argument("--reports", default="reports", help="directory for junit.xml, report.json, report.html")
     run.add_argument("--quiet", "-q", action="store_true", help="no per-clause progress lines")
-    run.add_argument("--cassettes", help="replay a recording from this folder instead of calling a portal")
+    run.add_argument("--cassettes", nargs="?", const=_SHIPPED,
+                     help="replay a recording from this folder instead of calling a portal "
+                          "(no folder: the recording shipped with the package)")
     _target_options(run)
     run.set_defaults(func=cmd_run)
 

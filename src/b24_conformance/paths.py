@@ -1,4 +1,4 @@
-"""Where the data lives: schemas, clauses, profiles and target configs.
+"""Where the data lives: schemas, clauses, profiles, target configs, cited sources and cassettes.
 
 In a source checkout (the usual case, installed with `pip install -e`) the data is the top-level
 `schemas/` and `suites/` folders. A built wheel carries a copy under `b24_conformance/_data/`.
@@ -40,10 +40,10 @@ def targets_dir() -> Path:
     return data_root() / "suites" / "targets"
 
 
-def shared_reference_dir() -> Path | None:
-    """The raw doc pages (`../shared/reference`) beside a checkout, when present."""
-    for base in (data_root(), Path.cwd()):
-        candidate = base.parent / "shared" / "reference"
-        if candidate.is_dir():
-            return candidate
-    return None
+def sources_dir() -> Path:
+    """The cited material, shipped with the data: `reference/` (the doc pages, MIT) and `notes/`."""
+    return data_root() / "suites" / "sources"
+
+
+def cassettes_dir() -> Path:
+    return data_root() / "cassettes"

@@ -1,7 +1,8 @@
 """The pytest plugin: clauses become parametrized tests whose node ids are the clause ids.
 
-A test module opts in by naming its clause file (`CLAUSE_FILE = "catalog.document.cancel.yaml"`)
-and asking for the `clause` and `b24_runner` fixtures. By default the run targets the embedded
+A test module opts in by naming its clause file or files (`CLAUSE_FILE = "catalog.document.cancel.yaml"`,
+or a glob such as `"*.yaml"`) and asking for the `b24_verdict` fixture; the package ships one,
+`b24_conformance.suites.test_clauses`. By default the run targets the embedded
 reference portal, started once per session on loopback; `--b24-webhook`, `--b24-oauth-token`,
 `--b24-target` or `--b24-cassettes` choose another target through the resolver the CLI uses. SKIP becomes pytest's skip with the reason, ERROR an error, FAIL a failure that
 prints expected vs observed, NON-STRICT a pass with a warning.
@@ -69,7 +70,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     name = getattr(metafunc.module, "CLAUSE_FILE", None)
     if not name:
         raise pytest.UsageError(f"{metafunc.module.__name__} asks for `clause` but sets no CLAUSE_FILE")
-    clauses = load_clause_file(paths.clauses_dir() / name).clauses
+    files = sorted(paths.clauses_dir().glob(name))
+    if not files:
+        raise pytest.UsageError(f"{metafunc.module.__name__}: no clause file matches CLAUSE_FILE = {name!r} "
+                                f"in {paths.clauses_dir()}")
+    clauses = [c for path in files for c in load_clause_file(path).clauses]
     metafunc.parametrize("clause", clauses, ids=[c.id for c in clauses])
 
 

@@ -130,7 +130,7 @@ def test_a_readme_adapter_that_swallows_errors_is_caught(tmp_path, monkeypatch):
 
 def test_the_pytest_plugin_takes_the_same_adapter(pytester, tmp_path):
     (pytester.path / "my_adapter.py").write_text(readme_adapter(), encoding="utf-8")
-    pytester.makepyfile(test_cancel=(paths.data_root() / "suites" / "test_catalog_document_cancel.py").read_text())
+    pytester.makepyfile(test_cancel=(paths.data_root() / "src" / "b24_conformance" / "suites" / "test_clauses.py").read_text())
     pytester.syspathinsert()
     result = pytester.runpytest("-k", "draft.rejected or form-body", "--b24-client", "my_adapter:factory", "-rs")
     result.assert_outcomes(passed=1, skipped=1)

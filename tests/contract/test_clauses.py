@@ -14,8 +14,7 @@ from b24_conformance.contract.lint import lint, seed_error_strings
 from b24_conformance.errors import ClauseFileInvalid
 
 CLAUSE_FILE = paths.clauses_dir() / "catalog.document.cancel.yaml"
-SHARED = paths.shared_reference_dir().parent if paths.shared_reference_dir() else None
-needs_shared = pytest.mark.skipif(SHARED is None, reason="the raw docs (../shared/reference) are not beside the checkout")
+SHARED = paths.sources_dir()
 
 
 def test_meta_schema_is_valid_2020_12():
@@ -78,14 +77,12 @@ def test_unknown_key_in_a_clause_is_rejected_with_its_pointer(tmp_path):
     assert info.value.pointer == "/clauses/3/then"
 
 
-@needs_shared
 def test_lint_is_clean_on_the_shipped_data():
     problems, clauses = lint()
     assert problems == [], "\n".join(map(str, problems))
     assert clauses
 
 
-@needs_shared
 @pytest.mark.parametrize("change, rule", [
     (lambda d: d["clauses"][1].update({"id": d["clauses"][0]["id"]}), "unique-id"),
     (lambda d: d["clauses"][0].update({"title": "Cancel should work on receipts every time"}), "title"),
@@ -100,9 +97,16 @@ def test_lint_catches(tmp_path, change, rule):
     assert rule in {p.rule for p in problems}, [str(p) for p in problems]
 
 
-@needs_shared
 def test_seed_page_error_strings_are_read_from_the_page():
     strings = seed_error_strings(SHARED)
     assert "Error canceling document execution: Document is not yet executed" in strings
     assert "Insufficient permissions to save the document" in strings
     assert len(strings) == 3
+
+
+def test_lint_says_so_and_fails_when_the_cited_pages_are_missing(tmp_path):
+    from b24_conformance.contract.lint import lint
+
+    problems, _ = lint(shared=tmp_path)  # a sources folder without the pages
+    assert [p.rule for p in problems] == ["sources"]
+    assert "cannot run" in problems[0].message

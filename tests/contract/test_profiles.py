@@ -1,8 +1,8 @@
 """The message profiles (suites/profiles/*.yaml): shape, completeness and citations.
 
 The key catalogue is parsed from suites/profiles/README.md, so the README stays the single list.
-The citation check reads the raw doc pages and notes under the shared folder (the parent of
-`paths.shared_reference_dir()`), and is skipped when that folder is absent.
+The citation check reads the doc pages and notes shipped in suites/sources/ (`paths.sources_dir()`);
+it never depends on anything outside the checkout or the install.
 """
 
 from __future__ import annotations
@@ -68,15 +68,10 @@ def meta_schema() -> dict:
     return json.loads(META_SCHEMA.read_text(encoding="utf-8"))
 
 
-def shared_dir() -> Path | None:
-    reference = paths.shared_reference_dir()
-    return reference.parent if reference is not None else None
-
-
 def needs_shared() -> Path:
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("the shared folder (shared/reference beside the checkout) is absent: no sources to cite")
+    """The shipped sources; their absence is a failure, not a skip."""
+    shared = paths.sources_dir()
+    assert (shared / "reference").is_dir(), f"the cited sources are missing from {shared}"
     return shared
 
 

@@ -18,10 +18,7 @@ SEED_TEXT = "Error canceling document execution: Document is not yet executed"
 
 def seed_page_error_sample() -> bytes:
     """The 400 sample of the seed page, compacted the way a server prints JSON."""
-    ref = paths.shared_reference_dir()
-    if ref is None:
-        return json.dumps({"error": "0", "error_description": SEED_TEXT}, separators=(",", ":")).encode()
-    page = cited_file(ref.parent, SEED_PAGE, SEED_REVISION).read_text(encoding="utf-8", errors="replace")
+    page = cited_file(paths.sources_dir(), SEED_PAGE, SEED_REVISION).read_text(encoding="utf-8", errors="replace")
     block = re.findall(r"```json\n(.*?)```", page, re.DOTALL)[1]
     return json.dumps(json.loads(block), separators=(",", ":")).encode()
 

@@ -1,9 +1,10 @@
 """`b24-conformance lint`: one-rule checks over the clause and profile data.
 
 Rules: every clause file parses and matches its meta-schema; clause ids are unique; titles state
-behaviour without "should"; every citation quote is found verbatim in the cited page (when the
-raw docs are beside the checkout); every message key a clause uses exists in every profile; and
-every error string documented on the seed page is covered by at least one clause.
+behaviour without "should"; every citation quote is found verbatim in the cited page (the pages
+are shipped in suites/sources/; when they are missing, lint says so and fails); every message key
+a clause uses exists in every profile; and every error string documented on the seed page is
+covered by at least one clause.
 """
 
 from __future__ import annotations
@@ -46,15 +47,14 @@ def lint(clause_dir: Path | None = None, profile_dir: Path | None = None,
         profiles = load_all_profiles(profile_dir)
     except ContractError as exc:
         return [*problems, Problem("profiles", "suites/profiles", exc.message)], clauses
-    shared = shared if shared is not None else _shared_root()
+    shared = shared if shared is not None else paths.sources_dir()
+    if not (shared / "reference").is_dir():
+        problems.append(Problem("sources", str(shared), "the cited pages are missing, so the citation and "
+                                "coverage rules cannot run (they are shipped in suites/sources/)"))
+        shared = None
     for rule in RULES:
         problems.extend(rule(clauses, profiles, shared))
     return problems, clauses
-
-
-def _shared_root() -> Path | None:
-    ref = paths.shared_reference_dir()
-    return ref.parent if ref else None
 
 
 def unique_ids(clauses: list[Clause], profiles: dict[str, Profile], shared: Path | None) -> Iterable[Problem]:
@@ -138,8 +138,9 @@ RULES: tuple[Callable[..., Iterable[Problem]], ...] = (
 
 
 def render_problems(problems: list[Problem], clause_count: int) -> str:
+    ran = ", ".join(rule.__name__.replace("_", "-") for rule in RULES)
     if not problems:
-        return f"lint: {clause_count} clause(s), no problems"
+        return f"lint: {clause_count} clause(s), {len(RULES)} rules ran ({ran}), no problems"
     lines = [str(p) for p in problems]
     lines.append(f"lint: {len(problems)} problem(s) in {clause_count} clause(s)")
     return "\n".join(lines)
