@@ -12,8 +12,8 @@ from b24_conformance.plugin import assert_verdict
 CLAUSE_FILE = "catalog.document.cancel.yaml"
 
 
-def test_clause(b24_verdict):
-    assert_verdict(b24_verdict)
+def test_clause(b24_verdict, b24_runner):
+    assert_verdict(b24_verdict, strict=b24_runner.options.strict)
 '''
 
 
@@ -105,3 +105,19 @@ def test_network_is_blocked_while_replaying():
             httpx.get(portal.base_url + "/health")
         assert httpx.get(portal.base_url + "/health").status_code == 200  # and open again afterwards
     assert issubclass(NetworkBlocked, OSError)
+
+
+def test_the_plugin_grades_against_a_baseline_and_strictness(suite, tmp_path, capsys):
+    from b24_conformance.cli import main
+
+    assert main(["run", "-q", "--mutant", "cancel-sets-draft", "-k", "cancel.receipt.*",
+                 "--reports", str(tmp_path / "r")]) == 1
+    capsys.readouterr()
+    main(["baseline", str(tmp_path / "r")])
+    (tmp_path / "b.yaml").write_text(capsys.readouterr().out)
+    known = suite.runpytest("-k", "receipt", "--b24-mutant", "cancel-sets-draft", "--b24-baseline", str(tmp_path / "b.yaml"))
+    known.assert_outcomes(xfailed=1)
+    should = suite.runpytest("-k", "method-case", "--b24-mutant", "case-sensitive-methods")
+    should.assert_outcomes(passed=1, warnings=1)  # a SHOULD clause's FAIL is a warning ...
+    strict = suite.runpytest("-k", "method-case", "--b24-mutant", "case-sensitive-methods", "--b24-strict")
+    strict.assert_outcomes(failed=1)  # ... and fails the session with --b24-strict

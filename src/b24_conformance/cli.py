@@ -57,7 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     clauses = _select(load_clauses(), args.clause)
     options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
-                         manifest_dir=Path(args.manifest_dir))
+                         manifest_dir=Path(args.manifest_dir), strict=args.strict,
+                         baseline=Path(args.baseline) if args.baseline else None)
     with ExitStack() as stack:
         config, options = prepare_run(_choice(args), options, stack)
         runner = Runner(config, options)
@@ -84,6 +85,15 @@ def _render_views(stream_path: Path, *, secrets=()) -> int:
     written = write_reports(result, stream_path.parent, secrets=secrets)
     print("reports: " + ", ".join(str(p) for p in [stream_path, *written.values()]))
     return result.exit_code
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """Print a baseline of the known deviations (every FAIL) of a run, to keep its gate green."""
+    from .baseline import from_run
+    from .report.jsonreport import load_report
+
+    sys.stdout.write(from_run(load_report(Path(args.report))))
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -346,6 +356,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
     run.add_argument("--reports", default="reports", help="directory for junit.xml, report.json, report.html")
     run.add_argument("--quiet", "-q", action="store_true", help="no per-clause progress lines")
+    run.add_argument("--strict", action="store_true", help="SHOULD clauses count for the gate too (default: MUST only)")
+    run.add_argument("--baseline", help="known deviations of this portal (YAML from `b24-conformance baseline`): "
+                                        "a known FAIL is XFAIL and keeps the gate green")
     run.add_argument("--cassettes", nargs="?", const=_SHIPPED,
                      help="replay a recording from this folder instead of calling a portal "
                           "(no folder: the recording shipped with the package)")
@@ -387,6 +400,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="also find leftovers by their `b24c <run id>` titles, without a manifest "
                               "(no RUN_ID: every run's; never while a run is going)")
     cleanup.set_defaults(func=cmd_cleanup)
+
+    baseline = sub.add_parser("baseline", help="print a baseline of a run's known deviations (YAML)")
+    baseline.add_argument("report", help="report.json, report.jsonl, or the folder holding them")
+    baseline.set_defaults(func=cmd_baseline)
 
     report = sub.add_parser("report", help="render a run's table and report files again from its stream")
     report.add_argument("stream", nargs="?", default="reports", help="report.jsonl, or the folder holding it")

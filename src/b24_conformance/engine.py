@@ -46,6 +46,8 @@ class RunOptions:
     record: bool = False
     option_prefix: str = "--"  # how the runner in use spells its options, for skip reasons
     share_batches: bool = True  # clauses of a wave share set-up and observation batches
+    strict: bool = False  # SHOULD clauses count for the gate too
+    baseline: Path | None = None  # known deviations of the target (baseline.py)
 
 
 class Engine:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .baseline import Baseline, observed_of
 from .contract.clause import MISSING, Clause, Expect, MessageRef, Then
 from .contract.profile import Profile
 from .contract.schemas import validate as validate_schema
@@ -221,6 +222,33 @@ def _verdict(clause: Clause, observation: Observation, selected: str, outcome: O
         reproduction=observation.reproduction, exchanges=observation.exchanges,
         duration_s=observation.duration_s,
     )
+
+
+# -- known deviations --------------------------------------------------------------------------------
+def apply_baseline(verdict: Verdict, baseline: Baseline | None) -> Verdict:
+    """The verdict in the light of the portal's known deviations (`baseline.py`).
+
+    A FAIL the baseline lists, with the same first mismatching field and the same observed value, is
+    XFAIL. A listed FAIL whose observed value changed stays FAIL: it is a new deviation. A listed
+    clause that passes now is marked "fixed", so the baseline can shrink.
+    """
+    known = baseline.known.get(verdict.clause_id) if baseline else None
+    if known is None:
+        return verdict
+    if verdict.outcome is Outcome.FAIL:
+        seen = observed_of(verdict, known.field)
+        first = verdict.mismatches[0] if verdict.mismatches else None
+        if first is not None and first.field == known.field and same_json(seen, known.observed):
+            return replace(verdict, outcome=Outcome.XFAIL, baseline="known",
+                           reason=f"known deviation ({known.reason}): {verdict.reason}")
+        return replace(verdict, baseline="changed",
+                       reason=f"the known deviation changed (the baseline has {known.field} = "
+                              f"{show_value(known.observed)}, now {show_value(seen)}): {verdict.reason}")
+    if verdict.outcome in (Outcome.PASS, Outcome.NON_STRICT):
+        return replace(verdict, baseline="fixed",
+                       reason=("fixed: the baseline lists this clause as a known FAIL, and it passes now; "
+                               "remove it from the baseline") + (f" ({verdict.reason})" if verdict.reason else ""))
+    return verdict
 
 
 # -- one reply -------------------------------------------------------------------------------------

@@ -24,6 +24,11 @@ class NonStrictWarning(UserWarning):
     """A clause matched another profile's expectation, not the selected one."""
 
 
+class ShouldFailedWarning(UserWarning):
+    """A SHOULD clause failed; without --b24-strict it does not fail the session."""
+
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("b24-conformance")
     group.addoption("--b24-profile", default="seed", help="expectation profile to grade against (default: seed)")
@@ -42,6 +47,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the embedded portal plays a self-hosted one (no operating keys in `time`)")
     group.addoption("--b24-allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
     group.addoption("--b24-allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
+    group.addoption("--b24-strict", action="store_true", help="SHOULD clauses fail the session too (default: MUST only)")
+    group.addoption("--b24-baseline", default=None,
+                    help="known deviations of the target (from `b24-conformance baseline`): a known FAIL is xfail")
     group.addoption("--b24-client", default=None,
                     help="send each clause's request through a client adapter (a built-in row or package.module:factory)")
     group.addoption("--b24-reports", default=None, help="also write the report stream and its views here")
@@ -95,7 +103,8 @@ def b24_runner(request: pytest.FixtureRequest):
         record=opt("--b24-record-mode") == "rewrite",
     )
     options = RunOptions(profile=opt("--b24-profile"), allow_writes=opt("--b24-allow-writes"),
-                         allow_burst=opt("--b24-allow-burst"), option_prefix="--b24-")
+                         allow_burst=opt("--b24-allow-burst"), option_prefix="--b24-", strict=opt("--b24-strict"),
+                         baseline=Path(opt("--b24-baseline")) if opt("--b24-baseline") else None)
     with ExitStack() as stack:
         config, options = prepare_run(choice, options, stack)
         runner = Runner(config, options)
@@ -137,8 +146,8 @@ def b24_verdict(request: pytest.FixtureRequest, b24_runner, clause):
     return verdict
 
 
-def assert_verdict(verdict) -> None:
-    """Turn a Verdict into pytest's vocabulary."""
+def assert_verdict(verdict, *, strict: bool = False) -> None:
+    """Turn a Verdict into pytest's vocabulary; a SHOULD clause's FAIL fails the test only with `strict`."""
     from .verdict import Outcome, show_value
 
     if verdict.outcome is Outcome.SKIP:
@@ -147,6 +156,11 @@ def assert_verdict(verdict) -> None:
         raise RuntimeError(f"infrastructure error (not a conformance verdict): {verdict.reason}")
     if verdict.outcome is Outcome.NON_STRICT:
         warnings.warn(NonStrictWarning(f"{verdict.clause_id}: {verdict.reason}"), stacklevel=2)
+        return
+    if verdict.outcome is Outcome.XFAIL:
+        pytest.xfail(verdict.reason)
+    if verdict.outcome is Outcome.FAIL and not verdict.gates(strict=strict):
+        warnings.warn(ShouldFailedWarning(f"{verdict.clause_id} [{verdict.level}]: {verdict.reason}"), stacklevel=2)
         return
     if verdict.outcome is Outcome.FAIL:
         lines = [f"{verdict.clause_id} [{verdict.level}] FAIL: {verdict.title}",

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Protocol
 
 from . import __version__
+from .baseline import load_baseline
 from .clients.base import ClientAdapter
 from .contract.clause import Clause
 from .contract.profile import Profile, load_all_profiles
 from .engine import Engine, RunOptions
 from .errors import UsageError
-from .grading import judge
+from .grading import apply_baseline, judge
 from .target.config import TargetConfig
 from .target.resolve import TargetChoice, resolve_target
 from .verdict import RunInfo, RunResult, Verdict
@@ -63,6 +64,10 @@ class Runner:
         self.config = config
         self.options = options
         self.engine = Engine(config, options, adapter=adapter)
+        self.baseline = None
+        if options.baseline is not None:
+            from .contract.clause import load_clauses
+            self.baseline = load_baseline(options.baseline, [c.id for c in load_clauses()])
 
     @property
     def redactor(self):
@@ -78,11 +83,16 @@ class Runner:
                        target=self.redactor.text(self.config.describe()), target_kind=self.config.kind,
                        portal=self.config.name,
                        profile=self.options.profile, tool_version=__version__,
-                       clause_files=tuple(sorted({Path(c.file).name for c in clauses if c.file})))
+                       clause_files=tuple(sorted({Path(c.file).name for c in clauses if c.file})),
+                       strict=self.options.strict, baseline=str(self.options.baseline or ""))
 
     def run_clause(self, clause: Clause) -> Verdict:
         """One clause: observed by the engine, judged by grading."""
-        return judge(clause, self.engine.observe(clause), self.profiles, self.options.profile)
+        return self.judge(clause, self.engine.observe(clause))
+
+    def judge(self, clause: Clause, observation) -> Verdict:
+        """Grading's verdict, in the light of the run's baseline."""
+        return apply_baseline(judge(clause, observation, self.profiles, self.options.profile), self.baseline)
 
     def preflight(self):
         """The live portal's preflight (engine.Engine.preflight); raises before any clause runs."""
@@ -100,7 +110,7 @@ class Runner:
             self.engine.open(clauses)
             for wave in self.engine.waves(clauses):
                 for clause, observation in zip(wave, self.engine.observe_wave(wave)):
-                    verdict = judge(clause, observation, self.profiles, self.options.profile)
+                    verdict = self.judge(clause, observation)
                     verdicts.append(verdict)
                     for handler in handlers:
                         handler.verdict(verdict, len(verdicts), len(clauses))

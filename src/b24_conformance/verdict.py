@@ -3,6 +3,8 @@
 PASS: every checked field is exactly what the selected profile expects.
 NON-STRICT: not PASS, but every field is exactly what another known profile expects (for example
 the current docs' newer wording of the same error).
+XFAIL: a FAIL the run's baseline lists as a known deviation, with the same observed value; it does
+not fail the gate (a known FAIL that now passes is PASS, with `baseline="fixed"`).
 FAIL: neither. SKIP: the target cannot provide the clause's precondition. ERROR: an infrastructure
 fault; it says nothing about the portal's conformance.
 """
@@ -27,6 +29,7 @@ class Outcome(str, enum.Enum):
     PASS = "PASS"
     NON_STRICT = "NON-STRICT"
     FAIL = "FAIL"
+    XFAIL = "XFAIL"
     SKIP = "SKIP"
     ERROR = "ERROR"
 
@@ -69,10 +72,15 @@ class Verdict:
     reproduction: str = ""  # copy-paste curl, secrets redacted
     exchanges: tuple[Exchange, ...] = ()
     duration_s: float = 0.0
+    baseline: str = ""  # what the run's baseline said: "known" (XFAIL), "changed", "fixed", or ""
+
+    def gates(self, strict: bool = False) -> bool:
+        """A FAIL that fails the gate: a MUST clause's, or with `strict` a SHOULD clause's too."""
+        return self.outcome is Outcome.FAIL and (self.level == "MUST" or strict)
 
     @property
     def gating_failure(self) -> bool:
-        return self.level == "MUST" and self.outcome is Outcome.FAIL
+        return self.gates()
 
     @property
     def mismatches(self) -> tuple[FieldResult, ...]:
@@ -92,6 +100,7 @@ class Verdict:
             "reproduction": self.reproduction,
             "exchanges": [e.to_dict() for e in self.exchanges],
             "duration_s": round(self.duration_s, 4),
+            "baseline": self.baseline,
         }
 
     @classmethod
@@ -103,6 +112,7 @@ class Verdict:
             fields=tuple(FieldResult(**f) for f in data["fields"]), reason=data["reason"],
             matched_profile=data["matched_profile"], reproduction=data["reproduction"],
             exchanges=tuple(Exchange.from_dict(e) for e in data["exchanges"]), duration_s=data["duration_s"],
+            baseline=data.get("baseline", ""),
         )
 
 
@@ -118,11 +128,14 @@ class RunInfo:
     profile: str
     tool_version: str
     clause_files: tuple[str, ...] = ()
+    strict: bool = False  # SHOULD clauses count for the gate too
+    baseline: str = ""  # the baseline file the run was graded with, if any
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "started_at": self.started_at, "target": self.target,
                 "target_kind": self.target_kind, "portal": self.portal, "profile": self.profile,
-                "tool_version": self.tool_version, "clause_files": list(self.clause_files)}
+                "tool_version": self.tool_version, "clause_files": list(self.clause_files),
+                "strict": self.strict, "baseline": self.baseline}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunInfo:
@@ -147,10 +160,15 @@ class RunResult:
         return counts
 
     @property
+    def gating(self) -> tuple[Verdict, ...]:
+        """The FAILs that fail this run's gate (MUST only, or with `strict` SHOULD too)."""
+        return tuple(v for v in self.verdicts if v.gates(self.info.strict))
+
+    @property
     def exit_code(self) -> int:
         """0 clean; 1 a MUST clause failed; 3 no MUST failure, but some clause could not be judged
         (an infrastructure error, or a run that never finished)."""
-        if any(v.gating_failure for v in self.verdicts):
+        if self.gating:
             return 1
         if not self.complete or any(v.outcome is Outcome.ERROR for v in self.verdicts):
             return 3

@@ -74,7 +74,7 @@ def test_self_contained_with_no_external_assets(run):
 
 def test_filter_has_one_checkbox_per_outcome(run):
     boxes = Page(to_html(run())).find("input", type="checkbox")
-    assert [b["data-outcome"] for b in boxes] == ["PASS", "NON-STRICT", "FAIL", "SKIP", "ERROR"]
+    assert [b["data-outcome"] for b in boxes] == ["PASS", "NON-STRICT", "FAIL", "XFAIL", "SKIP", "ERROR"]
 
 
 def test_field_table_highlights_mismatches_and_shows_the_diff(run, verdict):
@@ -101,7 +101,7 @@ def test_citation_reproduction_and_wire_log(run, verdict):
 def test_header_shows_run_metadata_and_gate(run):
     text = "".join(Page(to_html(run())).text)
     assert "run-20250101-0001" in text and "seed-2024" in text
-    assert "gate: FAILED — 1 MUST clause(s) failed" in text
+    assert "gate on MUST clauses: FAILED — 1 clause(s) failed" in text
 
 
 def test_refuses_to_write_a_secret(run, verdict):

@@ -18,7 +18,7 @@ def test_shape_is_header_verdicts_footer(run):
     assert list(data) == ["header", "verdicts", "footer"]
     assert data["header"]["run_id"] == "run-20250101-0001"
     assert data["verdicts"][1]["outcome"] == "FAIL"
-    assert data["footer"] == {"complete": True, "counts": {"PASS": 1, "NON-STRICT": 1, "FAIL": 1, "SKIP": 1, "ERROR": 1},
+    assert data["footer"] == {"complete": True, "counts": {"PASS": 1, "NON-STRICT": 1, "FAIL": 1, "XFAIL": 0, "SKIP": 1, "ERROR": 1},
                               "duration_s": 1.5, "request_count": 17, "exit_code": 1}
 
 

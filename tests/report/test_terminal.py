@@ -62,12 +62,12 @@ def test_summary_line_has_counts_requests_duration_and_gate(run):
     assert "1 PASS, 1 NON-STRICT, 1 FAIL, 1 SKIP, 1 ERROR" in summary
     assert "17 HTTP request(s)" in summary
     assert "1.50s" in summary
-    assert summary.endswith("gate: FAILED — 1 MUST clause(s) failed")
+    assert summary.endswith("gate on MUST clauses: FAILED — 1 clause(s) failed")
 
 
 def test_gate_passes_when_only_a_should_clause_fails(run, verdict):
     text = render_table(run(verdict(outcome=Outcome.FAIL, level="SHOULD"), verdict("a.b.c")))
-    assert text.rstrip().endswith("gate: passed")
+    assert text.rstrip().endswith("gate on MUST clauses: passed")
 
 
 def test_long_cells_are_truncated_to_the_width(run, verdict):
@@ -75,7 +75,7 @@ def test_long_cells_are_truncated_to_the_width(run, verdict):
     text = render_table(run(verdict("a." * 60 + "end", outcome=Outcome.FAIL, fields=(long,))), width=80)
     table_lines = text.splitlines()
     assert all(len(line) <= 80 for line in table_lines)
-    assert table_lines[-1].endswith("gate: FAILED — 1 MUST clause(s) failed")
+    assert table_lines[-1].endswith("gate on MUST clauses: FAILED — 1 clause(s) failed")
     assert "…" in table_lines[2]
 
 

@@ -34,27 +34,31 @@ format_value = show_value  # the views render values exactly as grading wrote th
 
 
 def gating_failures(result: RunResult) -> int:
-    """How many MUST clauses failed."""
-    return sum(1 for v in result.verdicts if v.gating_failure)
+    """How many clauses failed the gate (MUST ones; with --strict, SHOULD ones too)."""
+    return len(result.gating)
 
 
 def gate_line(result: RunResult) -> str:
     """The gate result, e.g. `gate: FAILED — 2 MUST clause(s) failed`."""
     failed = gating_failures(result)
+    scope = "MUST and SHOULD clauses (strict)" if result.info.strict else "MUST clauses"
+    known = result.counts().get(Outcome.XFAIL.value, 0)
+    known_note = f"; {known} known deviation(s) from {result.info.baseline or 'the baseline'}" if known else ""
     if failed:
-        return f"gate: FAILED — {failed} MUST clause(s) failed"
+        return f"gate on {scope}: FAILED — {failed} clause(s) failed{known_note}"
     errors = result.counts()[Outcome.ERROR.value]
     if not result.complete:
-        return (f"gate: NOT JUDGED — the run was interrupted after {len(result.verdicts)} clause(s)"
+        return (f"gate on {scope}: NOT JUDGED — the run was interrupted after {len(result.verdicts)} clause(s)"
                 + (f", {errors} of them could not be judged" if errors else ""))
     if errors:
-        return f"gate: NOT JUDGED — could not judge {errors} clause(s) (infrastructure errors, exit code 3)"
-    return "gate: passed"
+        return f"gate on {scope}: NOT JUDGED — could not judge {errors} clause(s) (infrastructure errors, exit code 3)"
+    return f"gate on {scope}: passed{known_note}"
 
 
 def counts_line(result: RunResult) -> str:
     """Counts per outcome, e.g. `3 PASS, 0 NON-STRICT, 1 FAIL, 0 SKIP, 0 ERROR`."""
-    return ", ".join(f"{n} {outcome}" for outcome, n in result.counts().items())
+    return ", ".join(f"{n} {outcome}" for outcome, n in result.counts().items()
+                     if n or outcome != Outcome.XFAIL.value)  # XFAIL only in runs with a baseline
 
 
 def one_line(text: str) -> str:

@@ -39,7 +39,7 @@ dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}
 .bar{display:flex;height:1.1rem;border-radius:4px;overflow:hidden;margin:1rem 0 .4rem;
 border:1px solid var(--line)}
 .bar span{display:block;height:100%}
-.PASS{--c:var(--pass)}.NON-STRICT{--c:var(--nonstrict)}.FAIL{--c:var(--fail)}.SKIP{--c:var(--skip)}
+.PASS{--c:var(--pass)}.NON-STRICT{--c:var(--nonstrict)}.FAIL{--c:var(--fail)}.XFAIL{--c:#bc4c00}.SKIP{--c:var(--skip)}
 .ERROR{--c:var(--error)}.bar span{background:var(--c)}
 .badge{display:inline-block;min-width:6.5em;text-align:center;padding:0 .45em;border-radius:4px;
 background:var(--c);color:#fff;font-weight:600;font-size:.8rem}

@@ -22,6 +22,7 @@ COLOURS = {
     Outcome.PASS: "32",  # green
     Outcome.NON_STRICT: "33",  # yellow
     Outcome.FAIL: "1;31",  # bold red
+    Outcome.XFAIL: "35",  # magenta: failing, but known
     Outcome.SKIP: "36",  # cyan
     Outcome.ERROR: "1;35",  # bold magenta
 }

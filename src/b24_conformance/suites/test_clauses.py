@@ -9,5 +9,5 @@ from b24_conformance.plugin import assert_verdict
 CLAUSE_FILE = "*.yaml"
 
 
-def test_clause(b24_verdict):
-    assert_verdict(b24_verdict)
+def test_clause(b24_verdict, b24_runner):
+    assert_verdict(b24_verdict, strict=b24_runner.options.strict)
