@@ -50,6 +50,8 @@ def _is_target_error(exc: Exception) -> bool:
 
 # -- run -------------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.target and len(args.target) > 1:
+        return _run_portals(args)
     from .contract.clause import load_clauses
     from .report.stream import ReportStream
     from .report.terminal import Progress
@@ -72,6 +74,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         handlers = [stream] if args.quiet else [Progress(sys.stdout), stream]
         runner.run(clauses, handlers)
     return _render_views(stream.path, secrets=runner.redactor.secrets)
+
+
+def _run_portals(args: argparse.Namespace) -> int:
+    """`run --target a --target b …`: every portal side by side, one portal × clause matrix."""
+    from .contract.clause import load_clauses
+    from .portals import run_portals
+    from .report.matrix import render_matrix, write_matrix
+    from .report.stream import ReportStream
+
+    clauses = _select(load_clauses(), args.clause)
+    ReportStream(Path(args.reports))  # the folder is checked before any portal runs
+    forward = [flag for flag, on in (("--allow-writes", args.allow_writes), ("--allow-burst", args.allow_burst),
+                                     ("--strict", args.strict)) if on]
+    forward += ["--profile", args.profile, "--manifest-dir", args.manifest_dir]
+    forward += [x for pattern in args.clause or () for x in ("-k", pattern)]
+    if args.baseline:
+        forward += ["--baseline", args.baseline]
+    matrix, code, wall = run_portals(args.target, forward, Path(args.reports), parallel=not args.one_by_one,
+                                     clause_ids=[c.id for c in clauses])
+    print(render_matrix(matrix))
+    written = write_matrix(matrix, Path(args.reports))
+    print(f"{len(args.target)} portals in {wall:.1f}s ({'one by one' if args.one_by_one else 'side by side'}); "
+          "matrix: " + ", ".join(str(p) for p in written))
+    return code
 
 
 def _render_views(stream_path: Path, *, secrets=()) -> int:
@@ -116,9 +142,12 @@ def _choice(args: argparse.Namespace):
 
     if getattr(args, "cassettes", None) == _SHIPPED:
         args.cassettes = str(paths.cassettes_dir() / "catalog.document.cancel")
+    targets = args.target or []
+    if len(targets) > 1:
+        raise UsageError("this command takes one --target")
     return TargetChoice(
         webhook=args.webhook, oauth_token=args.oauth_token, oauth_endpoint=args.oauth_endpoint,
-        target_file=args.target, cassettes=getattr(args, "cassettes", None),
+        target_file=targets[0] if targets else None, cassettes=getattr(args, "cassettes", None),
         portal_profile=args.portal_profile or getattr(args, "profile", "seed"), mutants=tuple(args.mutant or ()),
         on_prem=args.on_prem,
     )
@@ -219,7 +248,8 @@ def cmd_portal_serve(args: argparse.Namespace) -> int:
     from .portal.mutants import check_names
     check_names(settings.mutants)
     try:
-        serve(settings)
+        from .target.config import known_roles
+        serve(settings, target_file=args.target_file, roles=known_roles() if args.target_file else None)
     except socket.gaierror as exc:
         raise UsageError(f"--host {args.host}: not an address this machine can listen on ({exc.strerror})") from None
     except OSError as exc:
@@ -336,7 +366,9 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--webhook", help="a live portal's webhook URL (or env B24_WEBHOOK)")
     g.add_argument("--oauth-token", help="an OAuth access token (or env B24_OAUTH_TOKEN)")
     g.add_argument("--oauth-endpoint", help="https://<portal>/rest/ for --oauth-token without --webhook")
-    g.add_argument("--target", help="a target config YAML (roles, fixtures, rate); see suites/targets/")
+    g.add_argument("--target", action="append",
+                   help="a target config YAML (roles, fixtures, rate); see suites/targets/. Repeat it to run "
+                        "several portals side by side into one portal × clause matrix")
     g.add_argument("--portal-profile", help="the message profile the embedded portal speaks (default: --profile)")
     g.add_argument("--mutant", action="append", help="switch on a named deviation in the embedded portal")
     g.add_argument("--on-prem", action="store_true",
@@ -356,6 +388,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
     run.add_argument("--reports", default="reports", help="directory for junit.xml, report.json, report.html")
     run.add_argument("--quiet", "-q", action="store_true", help="no per-clause progress lines")
+    run.add_argument("--one-by-one", action="store_true", help="with several --target: one portal after another")
     run.add_argument("--strict", action="store_true", help="SHOULD clauses count for the gate too (default: MUST only)")
     run.add_argument("--baseline", help="known deviations of this portal (YAML from `b24-conformance baseline`): "
                                         "a known FAIL is XFAIL and keeps the gate green")
@@ -386,6 +419,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate-drain", type=float, default=2.0, help="leaky bucket Y per second (docs: 2)")
     serve.add_argument("--mutant", action="append", help="switch on a named deviation")
     serve.add_argument("--on-prem", action="store_true", help="play a self-hosted portal: no operating keys in `time`")
+    serve.add_argument("--target-file", help="also write a target config naming every seeded role (for CI: "
+                                             "`b24-conformance run --target FILE`); its secrets are the portal's test codes")
     serve.add_argument("--workers", type=int, default=8,
                        help="worker threads serving requests side by side (0: one at a time on the event loop)")
     serve.set_defaults(func=cmd_portal_serve)

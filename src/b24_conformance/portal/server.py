@@ -6,6 +6,8 @@ import asyncio
 import signal
 import socket
 import threading
+from collections.abc import Iterable
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Self
 
@@ -210,7 +212,32 @@ def describe(portal: EmbeddedPortal) -> list[str]:
     return lines
 
 
-def serve(settings: PortalSettings) -> None:
+def target_config(portal: EmbeddedPortal, roles: Iterable[str] | None = None) -> dict[str, Any]:
+    """A live target config (suites/targets/ format) naming the seeded credentials of the running
+    portal (only `roles`, when given), over HTTPS when it has TLS: `run --target` then points the
+    suite at it as at a live portal."""
+    tls = portal.tls_base_url is not None
+    origin = (portal.tls_base_url or portal.base_url).rstrip("/")
+    credentials: dict[str, Any] = {}
+    wanted = set(roles) if roles is not None else None
+    for cred in portal.credentials:
+        if wanted is not None and cred.label not in wanted:
+            continue
+        if cred.kind == "webhook":
+            credentials[cred.label] = {"webhook": portal.webhook_url(cred.label, tls=tls)}
+        else:
+            credentials[cred.label] = {"oauth_endpoint": f"{origin}/rest/", "token": cred.secret}
+    config: dict[str, Any] = {
+        "kind": "live", "name": f"reference-{portal.settings.profile}-{origin.rsplit(':', 1)[-1]}",
+        "credentials": credentials, "fixtures": dict(portal.fixtures),
+        "rate": {"threshold": portal.settings.rate_threshold, "drain_per_s": portal.settings.rate_drain_per_s},
+    }
+    if portal.ca_path:
+        config["verify"] = portal.ca_path
+    return config
+
+
+def serve(settings: PortalSettings, *, target_file: str | None = None, roles: Iterable[str] | None = None) -> None:
     """Run a portal until SIGINT/SIGTERM, after printing its credentials (they are test secrets)."""
     stop = threading.Event()
 
@@ -227,6 +254,11 @@ def serve(settings: PortalSettings) -> None:
             print(f"profile: {settings.profile}" + ("  (deterministic)" if settings.deterministic else ""))
             for line in describe(portal):
                 print(line)
+            if target_file:
+                import yaml
+
+                Path(target_file).write_text(yaml.safe_dump(target_config(portal, roles), sort_keys=False), encoding="utf-8")
+                print(f"target config for `b24-conformance run --target`: {target_file}")
             print("Ctrl-C to stop.", flush=True)
             while not stop.wait(0.5):
                 if portal._thread is None or not portal._thread.is_alive():
