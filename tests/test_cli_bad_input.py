@@ -172,3 +172,13 @@ def test_reasons_are_whole_when_the_output_is_not_a_terminal(tmp_path, capsys, p
     report = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
     reason = report["verdicts"][0]["reason"]
     assert len(reason) > 50 and reason in out
+
+
+def test_a_portal_with_inventory_management_off_skips_what_needs_conducting(tmp_path, capsys):
+    with EmbeddedPortal(PortalSettings(tls=False)) as portal:
+        url = portal.webhook_url("inventory-off-admin")  # mode.status answers N on that portal
+        assert main(["run", "--webhook", url, "--allow-writes", "-k", "cancel.receipt.*",
+                     "--reports", str(tmp_path / "r")]) == 0
+    report = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
+    assert report["verdicts"][0]["outcome"] == "SKIP"
+    assert "inventory management is off" in report["verdicts"][0]["reason"]

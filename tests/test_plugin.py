@@ -121,3 +121,24 @@ def test_the_plugin_grades_against_a_baseline_and_strictness(suite, tmp_path, ca
     should.assert_outcomes(passed=1, warnings=1)  # a SHOULD clause's FAIL is a warning ...
     strict = suite.runpytest("-k", "method-case", "--b24-mutant", "case-sensitive-methods", "--b24-strict")
     strict.assert_outcomes(failed=1)  # ... and fails the session with --b24-strict
+
+
+USER_TESTS = '''
+import httpx
+
+def test_my_integration_cancels_a_conducted_document(b24_portal):
+    with httpx.Client(verify=b24_portal.ca_path) as http:
+        answer = http.post(b24_portal.webhook_url("admin", tls=True) + "catalog.document.cancel", json={"id": 142})
+    assert answer.json()["result"] is True
+
+def test_my_integration_copes_with_a_portal_without_time(b24_portal_factory):
+    portal = b24_portal_factory(mutants=("no-time-block",))
+    body = httpx.post(portal.webhook_url("admin") + "catalog.document.mode.status", json={}).json()
+    assert "time" not in body and body["result"] == "Y"  # mode.status answers Y or N
+'''
+
+
+def test_the_reference_portal_is_a_fixture_for_users_own_tests(pytester):
+    pytester.makepyfile(test_mine=USER_TESTS)
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(passed=2)

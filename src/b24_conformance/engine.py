@@ -153,7 +153,7 @@ class Engine:
             return f"needs documents of its own; pass {option}allow-writes to let the suite write to this portal"
         if (self.checked and self.checked.inventory is False
                 and any(d.status in ("Y", "C") for d in clause.given)):
-            return ("inventory management is off on this portal (catalog.document.mode.status is false), "
+            return ("inventory management is off on this portal (catalog.document.mode.status answered N), "
                     "so no document can be conducted")
         if clause.given and self.sandbox is not None:
             return self.sandbox.missing_for(clause)

@@ -125,6 +125,32 @@ def b24_runner(request: pytest.FixtureRequest):
         yield runner
 
 
+@pytest.fixture(scope="session")
+def b24_portal_factory():
+    """Start reference portals for your own integration tests, as moto serves AWS users:
+    `b24_portal_factory(profile="docs-ru", mutants=("no-time-block",), tls=True)` returns a running
+    `EmbeddedPortal` (`.webhook_url("admin")`, `.base_url`, `.tls_base_url`, `.ca_path`,
+    `.credentials`); each is stopped when the session ends."""
+    from contextlib import ExitStack
+
+    from .portal.server import EmbeddedPortal
+    from .portal.settings import PortalSettings
+
+    with ExitStack() as stack:
+        def start(**settings):
+            return stack.enter_context(EmbeddedPortal(PortalSettings(**settings)))
+        yield start
+
+
+@pytest.fixture(scope="session")
+def b24_portal(request: pytest.FixtureRequest, b24_portal_factory):
+    """One reference portal over TLS for the session, speaking `--b24-portal-profile` with the
+    `--b24-mutant` deviations on: a faithful local Bitrix24 for a client's own tests."""
+    opt = request.config.getoption
+    return b24_portal_factory(profile=opt("--b24-portal-profile") or opt("--b24-profile"), tls=True,
+                              mutants=tuple(opt("--b24-mutant")), on_prem=opt("--b24-on-prem"))
+
+
 def _session_clauses(session: pytest.Session) -> list:
     return [item.callspec.params["clause"] for item in session.items
             if hasattr(item, "callspec") and "clause" in item.callspec.params]

@@ -36,7 +36,9 @@ def preflight(client: PortalClient, admin: Credential) -> Preflight:
     code = reply.error_code
     if code is None:
         result = reply.body.get("result") if isinstance(reply.body, dict) else None
-        return Preflight(inventory=result if isinstance(result, bool) else None)
+        # the page: 'Y' = enabled, 'N' = disabled (a boolean is read the same way)
+        inventory = {"Y": True, "N": False, True: True, False: False}.get(result) if not isinstance(result, dict) else None
+        return Preflight(inventory=inventory)
     description = str(reply.body.get("error_description", "")) if isinstance(reply.body, dict) else ""
     said = f"{reply.status} {code}" + (f": {description}" if description else "")
     if code.upper() == "INSUFFICIENT_SCOPE":
