@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from . import _yaml
 from .errors import UsageError
 from .verdict import Outcome, RunResult, Verdict
 
@@ -83,7 +84,7 @@ def from_run(result: RunResult) -> str:
 def load_baseline(path: Path, clause_ids: Iterable[str] = ()) -> Baseline:
     """Read a baseline; every problem is one UsageError naming the file (and the nearest clause id)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _yaml.load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"--baseline {path}: cannot read it ({exc.strerror})") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .. import paths
+from .. import _yaml, paths
 from ..errors import ClauseFileInvalid
 from ..verdict import Citation
 
@@ -186,7 +186,7 @@ def _meta_validator() -> jsonschema.Draft202012Validator:
 def load_clause_file(path: Path) -> ClauseFile:
     """Parse and validate one clause file; a bad file raises ClauseFileInvalid naming the spot."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _yaml.load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ClauseFileInvalid(str(path), "", f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:

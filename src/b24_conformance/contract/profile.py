@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .. import paths
+from .. import _yaml, paths
 from ..errors import ContractError, UnknownProfileKey
 
 PLACEHOLDER = re.compile(r"#([A-Z_]+)#")
@@ -117,7 +117,7 @@ def _load(name: str, directory: Path, seen: tuple[str, ...]) -> Profile:
     if name in seen:
         raise ContractError(f"profile cycle: {' -> '.join((*seen, name))}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _yaml.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ContractError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):

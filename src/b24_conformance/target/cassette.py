@@ -13,6 +13,7 @@ query and body; never on headers.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,7 +96,7 @@ class Cassettes:
             raise TargetError(f"no cassette {path.name} in {self.directory}",
                               hint="re-record with `b24-conformance record`")
         try:
-            cassette = self.vcr.use_cassette(path.name)
+            cassette = indexed_cassette_class().use(**self.vcr.get_merged_config(path=path.name))
             cassette.__enter__()
         except Exception as exc:  # noqa: BLE001 - vcrpy raises yaml, key and type errors alike
             raise TargetError(f"cassette {path.name} cannot be read: {type(exc).__name__}: {str(exc)[:200]}",
@@ -128,6 +129,51 @@ def block_network() -> Iterator[None]:
         yield
     finally:
         socket.socket.connect = real  # type: ignore[method-assign]
+
+
+@functools.cache
+def indexed_cassette_class() -> type:
+    """vcrpy's Cassette with its interactions indexed by (method, URI, body).
+
+    vcrpy finds the response to a request by running every matcher against every stored
+    interaction, and again for each request: a replay of the rate-limit probe (hundreds of
+    identical requests) does hundreds of thousands of matcher calls. Our matchers (method,
+    scheme, host, path, query, body) all hold when those three are equal, so those candidates
+    are taken in order straight from the index, and only a request with no such twin falls back
+    to vcrpy's own scan (for example a JSON body whose keys come in another order).
+    """
+    from vcr.cassette import Cassette
+
+    class IndexedCassette(Cassette):
+        def _key(self, request: Any) -> tuple:
+            body = request.body
+            return request.method, request.uri, body if isinstance(body, (bytes, str, type(None))) else repr(body)
+
+        def _index(self) -> dict[tuple, list[int]]:
+            index = getattr(self, "_b24c_index", None)
+            if index is None or getattr(self, "_b24c_indexed", 0) != len(self.data):
+                index = index or {}
+                for n in range(getattr(self, "_b24c_indexed", 0), len(self.data)):
+                    index.setdefault(self._key(self.data[n][0]), []).append(n)
+                self._b24c_index, self._b24c_indexed = index, len(self.data)
+            return index
+
+        def _responses(self, request: Any):
+            request = self._before_record_request(request)
+            if not request:
+                return
+            hits = self._index().get(self._key(request), [])
+            for n in hits:
+                if self.play_counts[n] == 0 or self.allow_playback_repeats:
+                    yield n, self.data[n][1]
+            twins = set(hits)
+            for n, (stored, response) in enumerate(self.data):  # vcrpy's own scan for the rest
+                if n not in twins and requests_match(request, stored, self._match_on):
+                    yield n, response
+
+    from vcr.matchers import requests_match
+
+    return IndexedCassette
 
 
 def require_vcrpy(what: str):

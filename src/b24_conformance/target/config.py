@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .. import _yaml
 from ..errors import TargetConfigInvalid
 from ..redact import redact_url
 
@@ -162,7 +163,7 @@ def load_target_config(path: Path, environ: Mapping[str, str] | None = None) -> 
     """Read a target YAML file; every problem is a TargetConfigInvalid naming file and key."""
     environ = os.environ if environ is None else environ
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _yaml.load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TargetConfigInvalid(f"cannot read target config {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
