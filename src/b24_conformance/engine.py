@@ -28,6 +28,7 @@ from .target.client import PortalClient, Sent
 from .target.config import TargetConfig
 from .target.sandbox import Sandbox, World
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
     profile: str = "seed"

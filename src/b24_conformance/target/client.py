@@ -102,9 +102,9 @@ class PortalClient:
             if delay >= self.retry.max_delay_s:
                 return None  # blocked for longer than a run should wait: grading says so
             return delay
-        if (reply.status is not None and reply.status >= 500) or reply.body is None:
-            if read_only and attempt < self.retry.attempts:
-                return self.retry.delay(attempt)
+        server_fault = (reply.status is not None and reply.status >= 500) or reply.body is None
+        if server_fault and read_only and attempt < self.retry.attempts:
+            return self.retry.delay(attempt)
         return None
 
     def _require_answer(self, sent: Sent, method: str) -> None:
