@@ -3,6 +3,7 @@ verdict becomes pytest's pass, warning, failure or skip with the reason shown.""
 
 import pytest
 
+from b24_conformance.contract.clause import load_clauses
 from b24_conformance.portal.server import EmbeddedPortal
 from b24_conformance.portal.settings import PortalSettings
 
@@ -27,7 +28,7 @@ def test_node_ids_are_clause_ids(suite):
     result = suite.runpytest("--collect-only", "-q")
     result.stdout.fnmatch_lines(["test_cancel.py::test_clause[[]cancel.receipt.succeeds[]]",
                                  "test_cancel.py::test_clause[[]cancel.concurrent.reverts-once[]]"])
-    result.stdout.fnmatch_lines(["38 tests collected*"])
+    result.stdout.fnmatch_lines([f"{len(load_clauses())} tests collected*"])
 
 
 def test_clean_portal_passes_and_reports_are_written(suite, tmp_path):
