@@ -10,7 +10,10 @@ from b24_conformance.contract.clause import load_clauses
 from b24_conformance.errors import UsageError
 from b24_conformance.portal.deviations import FAITHFUL, LAYERS, Deviations
 from b24_conformance.portal.mutants import MUTANTS, Mutant, check_names, deviations_for
+from b24_conformance.portal.server import EmbeddedPortal
+from b24_conformance.runner import Runner, RunOptions
 from b24_conformance.selftest import run_mutant
+from b24_conformance.target.reference import reference_settings, target_for
 
 CLAUSES = {c.id: c for c in load_clauses()}
 
@@ -71,3 +74,33 @@ def test_mutant_is_killed_by_its_clauses(name, tmp_path):
     mutant = MUTANTS[name]
     result = run_mutant(name, [CLAUSES[c] for c in mutant.killed_by], tmp_path)
     assert result.missed == (), f"{name} survived {result.missed} (errors: {result.errors})"
+
+
+# The rights mutants (issue 13): every permission rule of the seed page, cause by cause and type by
+# type. Each must FAIL its declared clauses and nothing else: every other clause keeps the verdict it
+# has against the faithful portal.
+RIGHTS_MUTANTS = ("cancel-right-any-type", "cancel-checks-conduct-right", "store-right-receipts-only",
+                  "ignore-catalog-access", "ignore-inventory-access")
+
+
+def _outcomes(mutants: tuple[str, ...], manifest_dir) -> dict[str, str]:
+    with EmbeddedPortal(reference_settings("seed", mutants=mutants)) as portal:
+        result = Runner(target_for(portal), RunOptions(manifest_dir=manifest_dir)).run(list(CLAUSES.values()))
+    return {v.clause_id: v.outcome.name for v in result.verdicts}
+
+
+@pytest.fixture(scope="module")
+def faithful_outcomes(tmp_path_factory):
+    return _outcomes((), tmp_path_factory.mktemp("faithful"))
+
+
+def test_every_clause_passes_on_the_faithful_portal(faithful_outcomes):
+    assert {c: o for c, o in faithful_outcomes.items() if o != "PASS"} == {}
+
+
+@pytest.mark.parametrize("name", RIGHTS_MUTANTS)
+def test_a_rights_mutant_fails_its_clauses_and_nothing_else(name, faithful_outcomes, tmp_path):
+    outcomes = _outcomes((name,), tmp_path)
+    changed = {c for c, o in outcomes.items() if o != faithful_outcomes[c]}
+    assert changed == set(MUTANTS[name].killed_by)
+    assert {outcomes[c] for c in changed} == {"FAIL"}

@@ -119,7 +119,7 @@ class BalanceReading:
 
     document: str  # the clause's document label
     product: str  # the clause's product label
-    store: str  # the sandbox's warehouse label (main, second, restricted)
+    store: str  # the sandbox's warehouse label (main, second, restricted, visible)
     moved: float
     before_conduct: float
     before_call: float

@@ -10,7 +10,14 @@ import yaml
 
 from b24_conformance import paths
 from b24_conformance.contract.clause import load_clause_file, load_clauses
-from b24_conformance.contract.lint import lint, seed_error_strings
+from b24_conformance.contract.lint import (
+    coverage_map,
+    error_table,
+    lint,
+    render_coverage,
+    seed_error_strings,
+    seed_page_text,
+)
 from b24_conformance.errors import ClauseFileInvalid
 
 CLAUSE_FILE = paths.clauses_dir() / "catalog.document.cancel.yaml"
@@ -110,3 +117,83 @@ def test_lint_says_so_and_fails_when_the_cited_pages_are_missing(tmp_path):
     problems, _ = lint(shared=tmp_path)  # a sources folder without the pages
     assert [p.rule for p in problems] == ["sources"]
     assert "cannot run" in problems[0].message
+
+
+# -- the seed page's error table: row -> causes -> clauses ------------------------------------------
+
+
+def _without_covers(cause):
+    def change(d):
+        for c in d["clauses"]:
+            if cause in c.get("covers", []):
+                c["covers"].remove(cause)
+                if not c["covers"]:
+                    del c["covers"]
+    return change
+
+
+def test_the_error_table_is_read_from_the_seed_page():
+    rows = error_table(seed_page_text(SHARED))
+    assert [r.message for r in rows] == [
+        "Insufficient permissions to save the document",
+        "Unable to complete the action as you do not have sufficient permissions to view and select inventories",
+        "Error canceling document execution: Document is not yet executed",
+    ]
+    assert rows[0].causes == ("No access permission to the product catalog", "inventory management",
+                              "no permission to cancel document execution",
+                              "a non-existent document identifier is specified")
+    assert rows[1].causes == ("No permissions to work with the product inventory from the document",)
+    assert {r.code for r in rows} == {"0"}
+
+
+def test_an_error_table_without_a_value_column_has_its_description_as_the_cause():
+    text = "### Possible Error Codes\n\n#|\n|| **Code** | **Description** ||\n|| `0` | Documents are issued ||\n|#\n"
+    (row,) = error_table(text)
+    assert (row.code, row.message, row.causes) == ("0", "Documents are issued", ("Documents are issued",))
+
+
+def test_every_cause_of_the_seed_error_table_is_covered_and_printed():
+    mapping = coverage_map(load_clauses(), SHARED)
+    assert all(ids for _, causes in mapping for ids in causes.values())
+    text = render_coverage(mapping)
+    assert "inventory management: cancel.no-inventory-access.rejected" in text
+    assert "row 2" in text and "NOT COVERED" not in text
+
+
+@pytest.mark.parametrize("cause", ["inventory management", "a non-existent document identifier is specified",
+                                   "No permissions to work with the product inventory from the document"])
+def test_lint_reports_a_cause_whose_covers_are_removed(tmp_path, cause):
+    clauses, profiles = copy_data(tmp_path)
+    edit(clauses / CLAUSE_FILE.name, _without_covers(cause))
+    problems, _ = lint(clauses, profiles, SHARED)
+    assert any(p.rule == "error-table" and cause in p.message for p in problems), [str(p) for p in problems]
+    assert "NOT COVERED" in render_coverage(coverage_map(load_clauses(clauses), SHARED))
+
+
+def test_lint_reports_a_row_no_clause_covers(tmp_path):
+    clauses, profiles = copy_data(tmp_path)
+    edit(clauses / CLAUSE_FILE.name, _without_covers("Cannot cancel document execution if it is not in the executed status"))
+    problems, _ = lint(clauses, profiles, SHARED)
+    assert any(p.where == "seed error table row 3" and "no clause covers the row" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("covers, says", [
+    (["inventory accounting"], "no cause in the seed page's error table"),
+    (["Cannot cancel document execution if it is not in the executed status"], "expects no message"),
+])
+def test_lint_reports_a_covers_that_names_no_cause_or_the_wrong_row(tmp_path, covers, says):
+    clauses, profiles = copy_data(tmp_path)
+    edit(clauses / CLAUSE_FILE.name, lambda d: next(c for c in d["clauses"]
+                                                    if c["id"] == "cancel.no-catalog-access.rejected").update(
+        {"covers": covers}))
+    problems, _ = lint(clauses, profiles, SHARED)
+    assert any(p.rule == "error-table" and says in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_the_lint_command_prints_the_coverage_map(capsys):
+    from b24_conformance.cli import main
+
+    assert main(["lint"]) == 0
+    out = capsys.readouterr().out
+    assert "error-table coverage" in out and "no permission to cancel document execution: " in out
+    assert out.rstrip().endswith("no problems")

@@ -15,7 +15,10 @@ from b24_conformance.verdict import Outcome
 
 CLAUSES = load_clauses()
 STRING_CLAUSES = {"cancel.draft.rejected", "cancel.already-cancelled.rejected", "cancel.no-store-right.rejected",
-                  "cancel.in-batch-draft.reported", "cancel.in-batch-halt.stops", "cancel.concurrent.reverts-once"}
+                  "cancel.in-batch-draft.reported", "cancel.in-batch-halt.stops", "cancel.concurrent.reverts-once",
+                  "cancel.write-off-store-right.rejected", "cancel.adjustment-store-right.rejected",
+                  "cancel.return-store-right.rejected", "cancel.transfer-source-store-right.rejected",
+                  "cancel.transfer-destination-store-right.rejected"}
 
 
 def run(portal_profile="seed", profile="seed", profiles=None, tmp_path=None, **options):

@@ -81,3 +81,51 @@ def test_every_method_answers_over_http() -> None:
         call("catalog.store.delete", {"id": store}, expect=True)
 
     assert {spec.name for spec in METHODS.values()} - called == set()
+
+
+def test_a_warehouse_that_documents_use_is_not_deleted() -> None:
+    """catalog-store-delete.md: `0` "Documents are issued for this warehouse", for a document of any
+    status naming it as storeFrom or storeTo; deleted once no document does. A product documents use
+    is deleted (catalog-product-delete.md documents no such refusal)."""
+    with EmbeddedPortal(PortalSettings(tls=False, rate_threshold=0)) as portal, httpx.Client() as client:
+        base = portal.webhook_url("admin")
+
+        def post(method: str, params: dict[str, Any]) -> httpx.Response:
+            return client.post(base + method, json=params)
+
+        def result(method: str, params: dict[str, Any]) -> Any:
+            response = post(method, params)
+            assert response.status_code == 200, (method, response.text)
+            return response.json()["result"]
+
+        def refused(store: int) -> None:
+            response = post("catalog.store.delete", {"id": store})
+            assert response.status_code == 400
+            assert response.json() == {"error": "0", "error_description": "Documents are issued for this warehouse"}
+
+        stores = [result("catalog.store.add", {"fields": {"title": t, "address": "a"}})["store"]["id"]
+                  for t in ("from", "to")]
+        product = result("catalog.product.add", {"fields": {"iblockId": 21, "name": "p"}})["element"]["id"]
+
+        def document(doc_type: str, **ends: int) -> int:
+            doc = result("catalog.document.add", {"fields": {"docType": doc_type, "currency": "USD",
+                                                             "responsibleId": 1}})["document"]["id"]
+            result("catalog.document.element.add", {"fields": {"docId": doc, "elementId": product, "amount": 1,
+                                                               **ends}})
+            return doc
+
+        stock = document("S", storeTo=stores[0])
+        refused(stores[0])  # a draft
+        result("catalog.document.conduct", {"id": stock})
+        transfer = document("M", storeFrom=stores[0], storeTo=stores[1])
+        result("catalog.document.conduct", {"id": transfer})
+        refused(stores[1])  # conducted, as storeTo
+        result("catalog.document.cancel", {"id": transfer})
+        refused(stores[0])  # cancelled, as storeFrom
+        result("catalog.document.delete", {"id": transfer})
+        assert result("catalog.store.delete", {"id": stores[1]}) is True
+        result("catalog.document.cancel", {"id": stock})
+        refused(stores[0])
+        assert result("catalog.product.delete", {"id": product}) is True  # the documents still name it
+        result("catalog.document.delete", {"id": stock})
+        assert result("catalog.store.delete", {"id": stores[0]}) is True

@@ -251,6 +251,52 @@ def test_rights(db: PortalDB, seeded: SeedResult) -> None:
     assert not inventory(db, user_id=99).rights.may_read
 
 
+def test_each_rights_role_lacks_exactly_its_one_thing(db: PortalDB, seeded: SeedResult) -> None:
+    """Users 7, 8, 9 (cancel-receipts-only, no-catalog-access, no-inventory-access): each is refused
+    for its own cause only; the catalog and inventory checks hold for conduct too."""
+    fx = seeded.fixtures
+    admin = inventory(db)
+    receipt = new_doc(admin, "A", (fx["product_id"], None, fx["main_store_id"], "4"))
+    write_off = new_doc(admin, "D", (fx["product_id"], fx["main_store_id"], None, "1"))
+    admin.conduct(receipt, CONDUCT)
+    admin.conduct(write_off, CONDUCT)
+    with raises("cancel.no-rights"):
+        inventory(db, user_id=7).cancel(write_off, CANCEL)
+    for user in (8, 9):
+        with raises("cancel.no-rights"):
+            inventory(db, user_id=user).cancel(receipt, CANCEL)
+        with raises("conduct.no-rights"):
+            inventory(db, user_id=user).conduct(new_doc(admin, "A", (fx["product_id"], None, fx["main_store_id"], "1")),
+                                               CONDUCT)
+    inventory(db, user_id=7).cancel(receipt, CANCEL)
+    assert admin.document(receipt).status == "C" and admin.document(write_off).status == "Y"
+
+
+@pytest.mark.parametrize("hidden_end", ["from", "to"])
+def test_a_transfer_with_one_hidden_end_is_refused(db: PortalDB, seeded: SeedResult, hidden_end: str) -> None:
+    fx = seeded.fixtures
+    admin = inventory(db)
+    hidden, visible = fx["restricted_store_id"], fx["visible_store_id"]
+    source, dest = (hidden, visible) if hidden_end == "from" else (visible, hidden)
+    admin.conduct(new_doc(admin, "S", (fx["product_id"], None, source, "3")), CONDUCT)
+    transfer = new_doc(admin, "M", (fx["product_id"], source, dest, "3"))
+    admin.conduct(transfer, CONDUCT)
+    assert inventory(db, user_id=3).rights.may_store(visible)
+    with raises("cancel.no-store-rights"):
+        inventory(db, user_id=3).cancel(transfer, CANCEL)
+    assert admin.balance(fx["product_id"], dest) == 3
+
+
+def test_every_role_a_clause_runs_as_is_seeded_with_what_it_may_do(seeded: SeedResult) -> None:
+    from b24_conformance.contract.clause import load_clauses
+
+    derived = {"bogus-webhook", "anonymous"}  # made from the admin's credential (target/config.py)
+    roles = {c.when.role for c in load_clauses()} - derived
+    described = {c.label: c.description for c in seeded.credentials}
+    assert roles <= set(described)
+    assert all(len(described[r]) > 20 for r in roles)
+
+
 # --- concurrency ---------------------------------------------------------------------------------
 
 

@@ -123,3 +123,17 @@ def test_the_shipped_example_config_loads(monkeypatch):
     env = {"B24_WEBHOOK": f"https://acme.bitrix24.com/rest/1/{SECRET}/"}
     config = load_target_config(paths.targets_dir() / "example-live.yaml", env)
     assert config.kind == "live" and config.credential("admin").secret == SECRET
+
+
+def test_the_example_config_names_every_rights_role_and_store_fixture():
+    import yaml
+
+    from b24_conformance import paths
+    from b24_conformance.contract.clause import load_clauses
+    from b24_conformance.target.sandbox import FIXTURE_STORES
+
+    raw = yaml.safe_load((paths.targets_dir() / "example-live.yaml").read_text(encoding="utf-8"))
+    rights_roles = {c.when.role for c in load_clauses() if c.covers and c.when.role != "admin"}
+    assert rights_roles >= {"cancel-receipts-only", "no-catalog-access", "no-inventory-access", "no-store-right"}
+    assert rights_roles <= set(raw["credentials"])
+    assert set(FIXTURE_STORES.values()) <= set(raw["fixtures"])

@@ -137,6 +137,7 @@ class Clause:
     when: When
     then: Then
     live: str = "safe"  # "opt-in": only with --allow-burst against a live portal
+    covers: tuple[str, ...] = ()  # causes of the seed page's error table, verbatim (lint's coverage map)
     file: str = ""
 
     def document(self, label: str) -> DocumentSpec:
@@ -262,7 +263,7 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
     return Clause(
         id=raw["id"], level=raw["level"], title=raw["title"], citation=citation,
         method=when_method, given=documents, when=when, then=then,
-        live=raw.get("live", "safe"), file=str(path),
+        live=raw.get("live", "safe"), covers=tuple(raw.get("covers", ())), file=str(path),
     )
 
 

@@ -2,9 +2,9 @@
 
 Rules: every clause file parses and matches its meta-schema; clause ids are unique; titles state
 behaviour without "should"; every citation quote is found verbatim in the cited page (the pages
-are shipped in suites/sources/; when they are missing, lint says so and fails); every message key
-a clause uses exists in every profile; and every error string documented on the seed page is
-covered by at least one clause.
+are shipped in suites/sources/; when they are missing, lint says so and fails); every message key a clause uses exists in every profile; every
+error string documented on the seed page is covered by at least one clause; and every cause in
+every row of the seed page's error table is covered by a clause that says so (`covers:`).
 """
 
 from __future__ import annotations
@@ -115,17 +115,113 @@ def seed_errors_covered(clauses: list[Clause], profiles: dict[str, Profile], sha
             yield Problem("coverage", "clauses", f"no clause expects {text!r} (keys {', '.join(keys)})")
 
 
+def seed_page_text(shared: Path | None) -> str | None:
+    """The seed page's raw text, or None when it is not at hand. The one place that finds the page:
+    point it elsewhere (the package's own copy of the docs) and every rule that reads it follows."""
+    page = cited_file(shared, SEED_PAGE, SEED_REVISION) if shared is not None else None
+    return page.read_text(encoding="utf-8", errors="replace") if page is not None else None
+
+
 def seed_error_strings(shared: Path | None) -> list[str]:
     """The error_description strings the seed page documents: its sample and its error table."""
-    if shared is None:
+    text = seed_page_text(shared)
+    if text is None:
         return []
-    page = cited_file(shared, SEED_PAGE, SEED_REVISION)
-    if page is None:
-        return []
-    text = page.read_text(encoding="utf-8", errors="replace")
     strings = re.findall(r'"error_description":\s*"([^"]+)"', text)
     strings += re.findall(r"^\|\| `0` \| ([^|]+?) \|", text, re.MULTILINE)
     return list(dict.fromkeys(s.strip() for s in strings))
+
+
+# --- the seed page's error table, row by row and cause by cause ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    """One row of a page's "Possible Error Codes" table: the message and the causes it names."""
+
+    number: int  # 1-based, in page order
+    code: str
+    message: str  # the "Description" column: the error_description text
+    causes: tuple[str, ...]  # the "Value" column, split at its commas and "or"
+
+
+def error_table(text: str) -> tuple[ErrorRow, ...]:
+    """The rows of the "Possible Error Codes" table in a doc page's text (YFM `#| || a | b || |#`).
+
+    Columns are found by their header names: the message under "Description", the causes under
+    "Value" (a table without that column has its description as the one cause)."""
+    start = text.find("Possible Error Codes")
+    if start < 0:
+        return ()
+    lines = text[start:].split("|#", 1)[0].splitlines()
+    cells = [[c.strip() for c in line.strip().removeprefix("||").removesuffix("||").split("|")]
+             for line in lines if line.strip().startswith("||")]
+    if not cells:
+        return ()
+    header = [c.strip("*` ").lower() for c in cells[0]]
+    at = {name: header.index(name) for name in ("code", "description", "value") if name in header}
+    if "description" not in at:
+        return ()
+    rows = []
+    for n, row in enumerate(cells[1:], start=1):
+        if len(row) != len(header):
+            continue
+        value = row[at.get("value", at["description"])]
+        causes = tuple(c.strip() for c in re.split(r",\s*(?:or\s+)?|\s+or\s+", value) if c.strip())
+        rows.append(ErrorRow(number=n, code=row[at["code"]].strip("` ") if "code" in at else "",
+                             message=row[at["description"]], causes=causes))
+    return tuple(rows)
+
+
+CoverageMap = list[tuple[ErrorRow, dict[str, list[str]]]]
+
+
+def coverage_map(clauses: Iterable[Clause], shared: Path | None) -> CoverageMap:
+    """Each row of the seed page's error table with, per cause, the clauses whose `covers` name it."""
+    text = seed_page_text(shared)
+    rows = error_table(text) if text is not None else ()
+    clauses = list(clauses)
+    return [(row, {cause: [c.id for c in clauses if cause in c.covers] for cause in row.causes})
+            for row in rows]
+
+
+def error_table_covered(clauses: list[Clause], profiles: dict[str, Profile], shared: Path | None) -> Iterable[Problem]:
+    """Every cause of every row of the seed page's error table has a clause that covers it; every
+    `covers` names a cause of the table, and its clause expects that row's message."""
+    mapping = coverage_map(clauses, shared)
+    if not mapping:
+        return
+    seed = profiles.get("seed")
+    by_cause = {cause: row for row, causes in mapping for cause in causes}
+    for c in clauses:
+        for cause in c.covers:
+            row = by_cause.get(cause)
+            if row is None:
+                yield Problem("error-table", c.id, f"covers {cause!r}, which is no cause in the seed page's "
+                                                   "error table (quote a cause from its Value column verbatim)")
+            elif seed is not None and not any(seed.messages[k].text == row.message
+                                              for k in c.message_keys() if k in seed.messages):
+                yield Problem("error-table", c.id, f"covers a cause of row {row.number} but expects no message "
+                                                   f"with that row's text {row.message!r}")
+    for row, causes in mapping:
+        where = f"seed error table row {row.number}"
+        if not any(causes.values()):
+            yield Problem("error-table", where, f"no clause covers the row {row.message!r}")
+        for cause, ids in causes.items():
+            if not ids:
+                yield Problem("error-table", where, f"no clause covers the cause {cause!r}")
+
+
+def render_coverage(mapping: CoverageMap) -> str:
+    """The map lint prints: row → causes → clauses."""
+    if not mapping:
+        return "error-table coverage: the seed page is not at hand (../shared/reference)"
+    lines = [f"error-table coverage ({SEED_PAGE} @ {SEED_REVISION}):"]
+    for row, causes in mapping:
+        lines.append(f"  row {row.number}  `{row.code}` {row.message}")
+        for cause, ids in causes.items():
+            lines.append(f"    - {cause}: {', '.join(ids) if ids else 'NOT COVERED'}")
+    return "\n".join(lines)
 
 
 def _norm(text: str) -> str:
@@ -133,7 +229,7 @@ def _norm(text: str) -> str:
 
 
 RULES: tuple[Callable[..., Iterable[Problem]], ...] = (
-    unique_ids, plain_titles, citations_found, keys_resolve, seed_errors_covered,
+    unique_ids, plain_titles, citations_found, keys_resolve, seed_errors_covered, error_table_covered,
 )
 
 

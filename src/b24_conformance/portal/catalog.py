@@ -13,6 +13,7 @@ from typing import Any
 
 from .database import PortalDB, exists, record
 from .entities import INT64, Catalog, Product, Store, StoreProduct, iso
+from .errors import PortalError
 
 # Columns a new warehouse may set (camelCase field → column).
 STORE_COLUMNS: Mapping[str, str] = {
@@ -130,9 +131,18 @@ class CatalogRecords:
             return record(Store, row)
 
     def delete_store(self, store_id: int) -> bool:
+        """False when there is no such warehouse; `store-delete.has-documents` while any document
+        item, of a document in any status, names it as storeFrom or storeTo (catalog-store-delete.md:
+        `0` "Documents are issued for this warehouse"). Products have no such rule:
+        catalog-product-delete.md documents no refusal for a product that documents use, so
+        `delete_product` deletes it (its document items keep the id)."""
         with self.db.transaction() as conn:
             if not exists(conn, "stores", self.portal_id, store_id):
                 return False
+            used = conn.execute("SELECT 1 FROM document_elements WHERE store_from = ? OR store_to = ? LIMIT 1",
+                                (store_id, store_id)).fetchone()
+            if used is not None:
+                raise PortalError("store-delete.has-documents")
             conn.execute("DELETE FROM user_store_rights WHERE store_id = ?", (store_id,))
             conn.execute("DELETE FROM stores WHERE id = ?", (store_id,))
             return True

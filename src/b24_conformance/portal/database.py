@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS users (
     active       INTEGER NOT NULL DEFAULT 1,
     is_admin     INTEGER NOT NULL DEFAULT 0,
     catalog_read INTEGER NOT NULL DEFAULT 0,
+    inventory    INTEGER NOT NULL DEFAULT 0,  -- access to inventory management
     all_stores   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (portal_id, id)
 );
@@ -290,7 +291,7 @@ def _rights(conn: sqlite3.Connection, portal_id: int, user_id: int) -> Rights:
     if user_id not in INT64:
         return Rights()
     user = conn.execute(
-        "SELECT active, is_admin, catalog_read, all_stores FROM users WHERE portal_id = ? AND id = ?",
+        "SELECT active, is_admin, catalog_read, inventory, all_stores FROM users WHERE portal_id = ? AND id = ?",
         (portal_id, user_id),
     ).fetchone()
     if user is None or not user["active"]:
@@ -305,6 +306,7 @@ def _rights(conn: sqlite3.Connection, portal_id: int, user_id: int) -> Rights:
     return Rights(
         is_admin=bool(user["is_admin"]),
         catalog_read=bool(user["catalog_read"]),
+        inventory_access=bool(user["inventory"]),
         doc=frozenset((r[0], r[1]) for r in doc),
         stores=None if user["all_stores"] else frozenset(r[0] for r in stores),
     )

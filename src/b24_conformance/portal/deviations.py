@@ -35,7 +35,12 @@ class Deviations:
     cancel_check_then_act: bool = _domain()  # status check and change in two transactions
     cancel_missing_says_delete: bool = _domain()  # a missing document gets delete's not-found key
     cancel_ignores_cancel_right: bool = _domain()
+    cancel_right_any_type: bool = _domain()  # "may cancel some type" instead of this document's type
+    cancel_checks_conduct_right: bool = _domain()  # the conduct right asked instead (the server source's check)
     cancel_ignores_store_right: bool = _domain()
+    cancel_stores_receipts_only: bool = _domain()  # warehouses checked for receipts (A) only
+    cancel_ignores_catalog_access: bool = _domain()
+    cancel_ignores_inventory_access: bool = _domain()
     cancel_ignores_plan: bool = _domain()
     cancel_ignores_mode: bool = _domain()
     cancel_list_atomic: bool = _domain()  # one refusal cancels none of the list

@@ -54,10 +54,15 @@ class PortalRecord:
 
 @dataclass(frozen=True, slots=True)
 class Rights:
-    """What one user of one portal may do. An administrator may do everything."""
+    """What one user of one portal may do. An administrator may do everything.
+
+    `catalog_read` is access to the product catalog ("View product catalog"); `inventory_access`
+    is access to inventory management (the server's `catalog_inventory_management_access`); `doc`
+    holds the per-document-type rights; `stores` the warehouses with "View and select"."""
 
     is_admin: bool = False
     catalog_read: bool = False
+    inventory_access: bool = False
     doc: frozenset[tuple[str, str]] = frozenset()  # (action, docType)
     stores: frozenset[int] | None = frozenset()  # None: every warehouse
 
@@ -73,6 +78,10 @@ class Rights:
     @property
     def may_read(self) -> bool:
         return self.is_admin or self.catalog_read
+
+    @property
+    def may_use_inventory(self) -> bool:
+        return self.is_admin or self.inventory_access
 
 
 # --- entities -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from .deviations import FAITHFUL, Deviations
 from .entities import (
     CANCELLED,
     CONDUCTED,
+    DOC_TYPES,
     DRAFT,
     ZERO,
     ActionKeys,
@@ -161,14 +162,15 @@ class Inventory:
     def conduct(self, doc_id: int | None, keys: ActionKeys, *, shown_id: str = "") -> None:
         """Apply every item's movements and set status `Y`, or change nothing (one unit of work).
 
-        The caller has checked plan and mode. Order: exists, conduct right, warehouse rights, then
-        the document's own validity (`keys.refused` with #ERROR# = a `reason.*` message).
+        The caller has checked plan and mode. Order: exists, catalog and inventory access, conduct
+        right, warehouse rights, then the document's own validity (`keys.refused` with #ERROR# = a `reason.*` message).
         """
         with self.repo.transaction() as tx:
             doc = _document(tx, doc_id)
             if doc is None:
                 raise PortalError(keys.not_found, id=shown_id)
             params = {"id": doc.id, "title": doc.display_title}
+            self._require_access(keys, params)
             if not self.rights.may("conduct", doc.doc_type):
                 raise PortalError(keys.no_rights, **params)
             items = tx.elements_of(doc.id)
@@ -233,19 +235,36 @@ class Inventory:
     def _cancel_checks(
         self, tx: InventoryTransaction, doc_id: int | None, keys: ActionKeys, shown_id: str
     ) -> tuple[Document, list[Movement]]:
-        """Exists, cancel right for the type, warehouse rights; the movements to reverse."""
+        """Exists; catalog and inventory access; the cancel right for this document's type; "view
+        and select" on every warehouse it moved stock in or out of. The movements to reverse."""
         dv = self.deviations
         doc = _document(tx, doc_id)
         if doc is None:
             wrong = dv.cancel_missing_says_delete and keys.not_found == "cancel.not-found"
             raise PortalError("delete.not-found" if wrong else keys.not_found, id=shown_id)
-        if not self.rights.may("cancel", doc.doc_type) and not dv.cancel_ignores_cancel_right:
-            raise PortalError(keys.no_rights, id=doc.id, title=doc.display_title)
+        params = {"id": doc.id, "title": doc.display_title}
+        self._require_access(keys, params, catalog=not dv.cancel_ignores_catalog_access,
+                             inventory=not dv.cancel_ignores_inventory_access)
+        action = "conduct" if dv.cancel_checks_conduct_right else "cancel"
+        types = DOC_TYPES if dv.cancel_right_any_type else (doc.doc_type,)
+        if not any(self.rights.may(action, t) for t in types) and not dv.cancel_ignores_cancel_right:
+            raise PortalError(keys.no_rights, **params)
         movements = tx.movements_of(doc.id)
         stores = {mv.store_id for mv in movements}.union(*(i.stores for i in tx.elements_of(doc.id)))
-        if not self.rights.may_stores(stores) and not dv.cancel_ignores_store_right:
-            raise PortalError(keys.no_store_rights, id=doc.id, title=doc.display_title)
+        skip_stores = dv.cancel_ignores_store_right or (dv.cancel_stores_receipts_only and doc.doc_type != "A")
+        if not self.rights.may_stores(stores) and not skip_stores:
+            raise PortalError(keys.no_store_rights, **params)
         return doc, movements
+
+    def _require_access(self, keys: ActionKeys, params: Mapping[str, Any], *, catalog: bool = True,
+                        inventory: bool = True) -> None:
+        """Access to the product catalog and to inventory management, which every conduct and cancel
+        needs besides the per-type right: "No access permission to the product catalog, inventory
+        management" (the cancel page's error table; the conduct pages say the same)."""
+        if catalog and not self.rights.may_read:
+            raise PortalError(keys.no_rights, **params)
+        if inventory and not self.rights.may_use_inventory:
+            raise PortalError(keys.no_rights, **params)
 
     def _cancel_apply(
         self, tx: InventoryTransaction, doc: Document, movements: list[Movement], keys: ActionKeys,

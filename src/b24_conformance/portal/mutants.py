@@ -48,6 +48,10 @@ def _m(name: str, switch: str, breaks: str, *killed_by: str) -> Mutant:
 
 SUCCESS_CLAUSES = ("cancel.receipt.succeeds", "cancel.adjustment.succeeds", "cancel.transfer.succeeds",
                    "cancel.return.succeeds", "cancel.write-off.succeeds")
+# The warehouse rule for every type but the receipt (A), which cancel.no-store-right.rejected checks.
+STORE_RIGHT_OTHER_TYPES = ("cancel.write-off-store-right.rejected", "cancel.adjustment-store-right.rejected",
+                           "cancel.return-store-right.rejected", "cancel.transfer-source-store-right.rejected",
+                           "cancel.transfer-destination-store-right.rejected")
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     # --- the domain: state machine, balances, rights, plans ------------------------------------
@@ -76,9 +80,24 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     _m("ignore-cancel-right", "cancel_ignores_cancel_right",
        "a user with the \"Cancel execution\" access permission for the document type",
        "cancel.no-cancel-right.rejected"),
+    _m("cancel-right-any-type", "cancel_right_any_type",
+       "the \"Cancel execution\" access permission for the document type in the request",
+       "cancel.other-type-right.rejected"),
+    _m("cancel-checks-conduct-right", "cancel_checks_conduct_right",
+       "\"Cancel execution\" access permission (the server source's cancelAction asks the conduct right)",
+       "cancel.own-type-right.succeeds", "cancel.no-cancel-right.rejected"),
     _m("ignore-store-right", "cancel_ignores_store_right",
        "and \"View and select inventory\" access permission",
        "cancel.no-store-right.rejected"),
+    _m("store-right-receipts-only", "cancel_stores_receipts_only",
+       "\"View and Select Warehouse\" permission for the incoming or outgoing warehouse",
+       *STORE_RIGHT_OTHER_TYPES),
+    _m("ignore-catalog-access", "cancel_ignores_catalog_access",
+       "No access permission to the product catalog",
+       "cancel.no-catalog-access.rejected"),
+    _m("ignore-inventory-access", "cancel_ignores_inventory_access",
+       "No access permission to the product catalog, inventory management",
+       "cancel.no-inventory-access.rejected"),
     _m("ignore-plan", "cancel_ignores_plan",
        "Inventory accounting is not available on your plan",
        "cancel.plan-without-inventory.rejected"),

@@ -34,7 +34,8 @@ class _User:
     name: str
     active: bool = True
     is_admin: bool = False
-    catalog_read: bool = False
+    catalog_read: bool = False  # access to the product catalog
+    inventory: bool = False  # access to inventory management
     all_stores: bool = False
     doc_rights: tuple[tuple[str, str], ...] = ()
     store_names: tuple[str, ...] = ()  # warehouses with "view and select" when not all_stores
@@ -66,29 +67,41 @@ STORES = (
 )
 PRODUCTS = ((MAIN, 21, "Monster Energy"), (MAIN, 21, "Widget"), (BASIC, 22, "Widget"), (OFF, 23, "Widget"))
 NO_CANCEL = tuple((a, t) for a, t in ALL_DOC_RIGHTS if a != "cancel")
+# The users a clause's `when.as` role runs as. Each non-administrator lacks exactly one thing the
+# cancel page asks for, so that a refusal can only have the cause its clause names.
 USERS = (
-    _User(MAIN, 1, "Admin", is_admin=True, catalog_read=True, all_stores=True),
-    _User(MAIN, 2, "Clerk without cancel right", catalog_read=True, all_stores=True, doc_rights=NO_CANCEL),
+    _User(MAIN, 1, "Admin", is_admin=True, catalog_read=True, inventory=True, all_stores=True),
+    _User(MAIN, 2, "Clerk without cancel right", catalog_read=True, inventory=True, all_stores=True,
+          doc_rights=NO_CANCEL),
     _User(
         MAIN,
         3,
         "Clerk without restricted warehouse",
         catalog_read=True,
+        inventory=True,
         doc_rights=tuple(ALL_DOC_RIGHTS),
         store_names=("Main warehouse", "Second warehouse"),
     ),
     _User(MAIN, 4, "Catalog reader", catalog_read=True),
-    _User(MAIN, 5, "Deactivated admin", active=False, is_admin=True, catalog_read=True, all_stores=True),
+    _User(MAIN, 5, "Deactivated admin", active=False, is_admin=True, catalog_read=True, inventory=True,
+          all_stores=True),
     _User(
         MAIN,
         6,
         "Clerk with all document rights",
         catalog_read=True,
+        inventory=True,
         all_stores=True,
         doc_rights=tuple(ALL_DOC_RIGHTS),
     ),
-    _User(BASIC, 1, "Admin", is_admin=True, catalog_read=True, all_stores=True),
-    _User(OFF, 1, "Admin", is_admin=True, catalog_read=True, all_stores=True),
+    _User(MAIN, 7, "Clerk who may cancel receipts only", catalog_read=True, inventory=True, all_stores=True,
+          doc_rights=(("cancel", "A"),)),
+    _User(MAIN, 8, "Clerk without product catalog access", inventory=True, all_stores=True,
+          doc_rights=tuple(ALL_DOC_RIGHTS)),
+    _User(MAIN, 9, "Clerk without inventory management access", catalog_read=True, all_stores=True,
+          doc_rights=tuple(ALL_DOC_RIGHTS)),
+    _User(BASIC, 1, "Admin", is_admin=True, catalog_read=True, inventory=True, all_stores=True),
+    _User(OFF, 1, "Admin", is_admin=True, catalog_read=True, inventory=True, all_stores=True),
 )
 CREDENTIALS = (
     _Credential("admin", "webhook", MAIN, 1, "administrator webhook (scope catalog): may do everything"),
@@ -113,14 +126,15 @@ CREDENTIALS = (
         "webhook",
         MAIN,
         2,
-        "clerk with every document right except cancel, all warehouses: cancel.no-rights",
+        "catalog and inventory access, every document right except cancel, every warehouse: cancel.no-rights",
     ),
     _Credential(
         "no-store-right",
         "webhook",
         MAIN,
         3,
-        "clerk with every document right, no view-and-select on Restricted warehouse: *.no-store-rights",
+        "catalog and inventory access, every document right, view-and-select on Main and Second"
+        " warehouse but not Restricted: *.no-store-rights",
     ),
     _Credential(
         "reader", "webhook", MAIN, 4, "catalog read only (list, getFields, mode.status); no document rights"
@@ -146,6 +160,29 @@ CREDENTIALS = (
     ),
     _Credential(
         "clerk-full", "webhook", MAIN, 6, "non-administrator with every document right and every warehouse"
+    ),
+    _Credential(
+        "cancel-receipts-only",
+        "webhook",
+        MAIN,
+        7,
+        "catalog and inventory access, every warehouse, may cancel receipts (A) and nothing else:"
+        " cancel.no-rights on any other type",
+    ),
+    _Credential(
+        "no-catalog-access",
+        "webhook",
+        MAIN,
+        8,
+        "inventory access, every document right, every warehouse, no product catalog access: cancel.no-rights",
+    ),
+    _Credential(
+        "no-inventory-access",
+        "webhook",
+        MAIN,
+        9,
+        "product catalog access, every document right, every warehouse, no inventory management access:"
+        " cancel.no-rights",
     ),
     _Credential(
         "basic-plan-admin",
@@ -241,9 +278,10 @@ def _page_examples(db: PortalDB, conn: sqlite3.Connection, now: float) -> None:
 
 def _add_user(conn: sqlite3.Connection, user: _User) -> None:
     conn.execute(
-        "INSERT INTO users (portal_id, id, name, active, is_admin, catalog_read, all_stores)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (user.portal_id, user.id, user.name, user.active, user.is_admin, user.catalog_read, user.all_stores),
+        "INSERT INTO users (portal_id, id, name, active, is_admin, catalog_read, inventory, all_stores)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (user.portal_id, user.id, user.name, user.active, user.is_admin, user.catalog_read, user.inventory,
+         user.all_stores),
     )
     conn.executemany(
         "INSERT INTO user_doc_rights (portal_id, user_id, action, doc_type) VALUES (?, ?, ?, ?)",
@@ -271,6 +309,8 @@ def _fixtures(conn: sqlite3.Connection) -> dict[str, int]:
         "main_store_id": store(MAIN, "Main warehouse"),
         "second_store_id": store(MAIN, "Second warehouse"),
         "restricted_store_id": store(MAIN, "Restricted warehouse"),
+        # a warehouse the no-store-right user may view and select (the run's own ones it may not)
+        "visible_store_id": store(MAIN, "Main warehouse"),
         "product_id": product(MAIN, "Monster Energy"),
         "second_product_id": product(MAIN, "Widget"),
         "basic_plan_store_id": store(BASIC, "Main warehouse"),

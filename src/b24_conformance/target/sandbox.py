@@ -30,6 +30,10 @@ from .manifest import Manifest, Origin, title_prefix
 MAX_BATCH = 50
 STORE_LABELS = ("main", "second")
 Command = tuple[str, Mapping[str, Any]]
+# Warehouses a clause may name that the run does not create: the target config's fixtures give
+# them. `restricted` is one the store-restricted roles may not view and select; `visible` is one
+# they may (a run's own warehouses are new, so no restricted role can see them either).
+FIXTURE_STORES = {"restricted": "restricted_store_id", "visible": "visible_store_id"}
 
 
 class SetupFailed(TargetError):
@@ -134,9 +138,10 @@ class Sandbox:
         first = catalogs[0]
         self.iblock_id = int(first.get("iblockId") or first.get("id"))
         self.manifest.set_catalog(self.iblock_id)
-        restricted = self.config.fixtures.get("restricted_store_id")  # 0 means not provided
-        if restricted:
-            self.stores["restricted"] = int(restricted)
+        for label, fixture in FIXTURE_STORES.items():
+            store_id = self.config.fixtures.get(fixture)  # 0 means not provided
+            if store_id:
+                self.stores[label] = int(store_id)
 
     def close(self) -> None:
         """Delete the run's warehouses; the manifest goes when nothing is left over."""
@@ -153,8 +158,9 @@ class Sandbox:
         """Why this sandbox cannot build the clause's precondition, or None."""
         for doc in clause.given:
             for item in doc.items:
-                if "restricted" in (item.store, item.store_from, item.store_to) and "restricted" not in self.stores:
-                    return "the target config declares no fixtures.restricted_store_id"
+                for label in (item.store, item.store_from, item.store_to):
+                    if label in FIXTURE_STORES and label not in self.stores:
+                        return f"the target config declares no fixtures.{FIXTURE_STORES[label]}"
         return None
 
     # -- set-up -------------------------------------------------------------------------------
