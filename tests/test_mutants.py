@@ -69,10 +69,17 @@ def test_unknown_mutant_names_are_refused_when_deviations_are_built():
         deviations_for(["no-gett"])
 
 
+@pytest.fixture(scope="module")
+def portal():
+    """One portal for the module: each run resets it to a fresh app with its mutants (as `mutants` does)."""
+    with EmbeddedPortal(reference_settings("seed")) as shared:
+        yield shared
+
+
 @pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_mutant_is_killed_by_its_clauses(name, tmp_path):
+def test_mutant_is_killed_by_its_clauses(name, tmp_path, portal):
     mutant = MUTANTS[name]
-    result = run_mutant(name, [CLAUSES[c] for c in mutant.killed_by], tmp_path)
+    result = run_mutant(name, [CLAUSES[c] for c in mutant.killed_by], tmp_path, portal)
     assert result.missed == (), f"{name} survived {result.missed} (errors: {result.errors})"
 
 
@@ -83,15 +90,15 @@ RIGHTS_MUTANTS = ("cancel-right-any-type", "cancel-checks-conduct-right", "store
                   "ignore-catalog-access", "ignore-inventory-access")
 
 
-def _outcomes(mutants: tuple[str, ...], manifest_dir) -> dict[str, str]:
-    with EmbeddedPortal(reference_settings("seed", mutants=mutants)) as portal:
-        result = Runner(target_for(portal), RunOptions(manifest_dir=manifest_dir)).run(list(CLAUSES.values()))
+def _outcomes(portal, mutants: tuple[str, ...], manifest_dir) -> dict[str, str]:
+    portal.reset(reference_settings("seed", mutants=mutants))
+    result = Runner(target_for(portal), RunOptions(manifest_dir=manifest_dir)).run(list(CLAUSES.values()))
     return {v.clause_id: v.outcome.name for v in result.verdicts}
 
 
 @pytest.fixture(scope="module")
-def faithful_outcomes(tmp_path_factory):
-    return _outcomes((), tmp_path_factory.mktemp("faithful"))
+def faithful_outcomes(tmp_path_factory, portal):
+    return _outcomes(portal, (), tmp_path_factory.mktemp("faithful"))
 
 
 def test_every_clause_passes_on_the_faithful_portal(faithful_outcomes):
@@ -99,8 +106,8 @@ def test_every_clause_passes_on_the_faithful_portal(faithful_outcomes):
 
 
 @pytest.mark.parametrize("name", RIGHTS_MUTANTS)
-def test_a_rights_mutant_fails_its_clauses_and_nothing_else(name, faithful_outcomes, tmp_path):
-    outcomes = _outcomes((name,), tmp_path)
+def test_a_rights_mutant_fails_its_clauses_and_nothing_else(name, faithful_outcomes, tmp_path, portal):
+    outcomes = _outcomes(portal, (name,), tmp_path)
     changed = {c for c, o in outcomes.items() if o != faithful_outcomes[c]}
     assert changed == set(MUTANTS[name].killed_by)
     assert {outcomes[c] for c in changed} == {"FAIL"}

@@ -73,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"preflight: {checked.note}", flush=True)
         handlers = [stream] if args.quiet else [Progress(sys.stdout), stream]
         runner.run(clauses, handlers)
-    return _render_views(stream.path, secrets=runner.redactor.secrets)
+    return _render_views(stream.path, secrets=runner.redactor.secrets, written_here=True)
 
 
 def _run_portals(args: argparse.Namespace) -> int:
@@ -100,13 +100,14 @@ def _run_portals(args: argparse.Namespace) -> int:
     return code
 
 
-def _render_views(stream_path: Path, *, secrets=()) -> int:
-    """The terminal table and the report files, all rendered from the run's stream."""
+def _render_views(stream_path: Path, *, secrets=(), written_here: bool = False) -> int:
+    """The terminal table and the report files, all rendered from the run's stream (schema-checked
+    line by line unless this process has just written it)."""
     from .report import write_reports
     from .report.stream import read_stream
     from .report.terminal import render_table
 
-    result = read_stream(stream_path)
+    result = read_stream(stream_path, check=not written_here)
     print(render_table(result, secrets=secrets))
     written = write_reports(result, stream_path.parent, secrets=secrets)
     print("reports: " + ", ".join(str(p) for p in [stream_path, *written.values()]))
@@ -357,12 +358,22 @@ def cmd_clients(args: argparse.Namespace) -> int:
 def cmd_mutants(args: argparse.Namespace) -> int:
     from .selftest import check_mutants, render_mutants
 
-    report = check_mutants(args.name or None)
+    report = check_mutants(args.name or None, jobs=args.jobs)
     print(render_mutants(report))
     return 0 if report.all_killed else 1
 
 
 # -- parser ----------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
+    return value
+
+
 def _target_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target (default: the embedded reference portal)")
     g.add_argument("--webhook", help="a live portal's webhook URL (or env B24_WEBHOOK)")
@@ -472,6 +483,8 @@ def _parser() -> argparse.ArgumentParser:
 
     mutants = sub.add_parser("mutants", help="prove each clause catches a portal that breaks it")
     mutants.add_argument("name", nargs="*", help="only these mutants")
+    mutants.add_argument("--jobs", "-j", type=_positive_int, default=None,
+                         help="worker processes, each with one portal for its mutants (default: cores, at most 2)")
     mutants.set_defaults(func=cmd_mutants)
     return parser
 

@@ -404,7 +404,8 @@ class Engine:
             sent = self.client.call(cred, "catalog.document.mode.status", {}, retry=False, pace=False,
                                     local_address=local_address)
             if sent.reply.error_code == "QUERY_LIMIT_EXCEEDED" or sent.reply.status == 503:
-                self.client.bucket.saturate()
+                if local_address is None:  # the pacer's own address: its bucket is full now
+                    self.client.bucket.saturate()
                 return
         raise TargetError(f"the request bucket did not overflow after {self.config.rate.threshold + 50} requests",
                           hint="the target's `rate` may not be the portal's")

@@ -210,4 +210,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     verdicts = tuple(session.config.stash.get(VERDICTS_KEY, []))
     stream.finish(RunResult(info=runner.run_info(_session_clauses(session)), verdicts=verdicts,
                             duration_s=sum(v.duration_s for v in verdicts), request_count=runner.request_count))
-    write_reports(read_stream(stream.path), stream.path.parent, secrets=runner.redactor.secrets)
+    write_reports(read_stream(stream.path, check=False), stream.path.parent, secrets=runner.redactor.secrets)

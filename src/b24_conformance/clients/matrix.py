@@ -65,7 +65,7 @@ def run_matrix(specs: Sequence[str], clauses: Sequence[Clause], *, profile: str 
                 handlers.append(stream)
             result = runner.run(clauses, handlers)
             if reports is not None:
-                result = read_stream(stream.path)
+                result = read_stream(stream.path, check=False)
                 write_reports(result, stream.path.parent, secrets=runner.redactor.secrets)
             matrix.target = config.describe() if not matrix.target else matrix.target
             matrix.rows[name] = result

@@ -143,9 +143,28 @@ class EmbeddedPortal:
             self.stop()
             raise RuntimeError("the reference portal did not start") from (failure[0] if failure else None)
 
+    async def _asgi(self, scope: dict, receive: Any, send: Any) -> None:
+        """What uvicorn serves: the current app, so `reset` can swap it under running listeners."""
+        await self.app(scope, receive, send)  # type: ignore[misc]
+
+    def reset(self, settings: PortalSettings) -> None:
+        """Serve a fresh portal (new database, new seed, `settings`' profile and mutants) on the same
+        listeners, TLS material and thread: what a self-test run needs between mutants, without
+        paying for a new server. Listener settings (host, ports, TLS) must stay as they are."""
+        if self.app is None:
+            raise RuntimeError("the portal is not running; start it before resetting it")
+        kept = ("host", "port", "tls", "tls_port")
+        changed = [k for k in kept if getattr(settings, k) != getattr(self.settings, k)]
+        if changed:
+            raise ValueError(f"reset cannot change the listeners ({', '.join(changed)}); start a new portal")
+        fresh = create_app(settings, self._db)
+        old, self.app, self.settings = self.app, fresh, settings
+        self._dispose(old)
+
     def _server(self, sock: socket.socket, tls: LoopbackTLS | None = None) -> uvicorn.Server:
         config = uvicorn.Config(
-            self.app,  # type: ignore[arg-type]
+            self._asgi,  # type: ignore[arg-type]
+            interface="asgi3",
             lifespan="off",
             log_config=None,  # leave the host program's logging alone
             log_level="warning",
@@ -190,10 +209,15 @@ class EmbeddedPortal:
         self._servers.clear()
         if self._tls is not None:
             self._tls.remove()
-        if self.app is not None and self.app.state.runtime.workers is not None:
-            self.app.state.runtime.workers.shutdown(wait=True)
-        if self.app is not None and self.app.state.owns_db:
-            self.app.state.db.close()
+        if self.app is not None:
+            self._dispose(self.app)
+
+    @staticmethod
+    def _dispose(app: Starlette) -> None:
+        if app.state.runtime.workers is not None:
+            app.state.runtime.workers.shutdown(wait=True)
+        if app.state.owns_db:
+            app.state.db.close()
 
 
 def describe(portal: EmbeddedPortal) -> list[str]:

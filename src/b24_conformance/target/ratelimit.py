@@ -65,6 +65,7 @@ class RetryPolicy:
     rate_attempts: int = 6
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
+    rate_floor_s: float = 0.1  # the shortest first wait after a QUERY_LIMIT_EXCEEDED, whatever Y says
 
     def delay(self, attempt: int, *, reset_at: float | None = None, now: float | None = None) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
