@@ -33,7 +33,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import AcceptedNegativeData
 
 from b24_conformance.contract import schemas
-from b24_conformance.contract.openapi import build_openapi
+from b24_conformance.contract.openapi import SCHEMATHESIS_CHECKS, build_openapi
 from b24_conformance.portal.server import EmbeddedPortal
 from b24_conformance.portal.settings import PortalSettings
 
@@ -50,14 +50,7 @@ CONFIG: dict[str, Any] = {
         "coverage": {"unexpected-methods": []},
         "stateful": {"enabled": False},
     },
-    "checks": {
-        "not_a_server_error": {"enabled": True},
-        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "429"]},
-        "unsupported_method": {"enabled": False},
-        "allow_header_conformance": {"enabled": False},
-        "use_after_free": {"enabled": False},
-        "ensure_resource_availability": {"enabled": False},
-    },
+    "checks": SCHEMATHESIS_CHECKS,
     "request-timeout": 10,
 }
 
