@@ -19,7 +19,7 @@ Most conducts still meet a business error (a write-off with no stock, a zero amo
 that the life is walked, link by link, with HTTP 200 at each step, and counted.
 
 `B24_STATEFUL_EXAMPLES` (default 10 scenarios a round), `B24_STATEFUL_STEPS` (default 30 steps each) and
-`B24_STATEFUL_ROUNDS` (default at most 6 rounds, stopping once every stage is walked) bound the run (about 5 s
+`B24_STATEFUL_ROUNDS` (default at most 10 rounds, stopping once every stage is walked) bound the run (about 5 s
 a round); the `slow` sweep runs 100 scenarios of 40 steps. A mutant portal that drops the `time` block
 must make the same walk fail on the response schemas, so the checks are known to bite.
 """
@@ -47,7 +47,7 @@ LIFE = ("catalog.document.add", "catalog.document.update", "catalog.document.con
         "catalog.document.element.delete")
 EXAMPLES = int(os.environ.get("B24_STATEFUL_EXAMPLES", "10"))
 STEPS = int(os.environ.get("B24_STATEFUL_STEPS", "30"))
-ROUNDS = int(os.environ.get("B24_STATEFUL_ROUNDS", "6"))
+ROUNDS = int(os.environ.get("B24_STATEFUL_ROUNDS", "10"))
 SEED = int(os.environ.get("B24_SCHEMATHESIS_SEED", "20251106"))
 
 CONFIG: dict[str, Any] = {
@@ -74,7 +74,7 @@ STAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "cancel -> delete": ((_CANCEL, "DeleteCancelled"), (_CANCEL, "DeleteListCancelled"),
                          (_CANCEL_LIST, "DeleteListCancelled")),
     "element.add -> element.update": ((_ITEM, "UpdateItem"),),
-    "element.update -> element.delete": ((_EDIT, "DeleteEdited"),),
+    "element.add -> element.delete": ((_ITEM, "DeleteItem"), (_EDIT, "DeleteEdited")),
 }
 
 

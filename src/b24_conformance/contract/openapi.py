@@ -112,6 +112,7 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
         "ConductListFilled": _link("catalog.document.conductList", {"documentIds": [_ITEM_DOC]},
                                    "Conduct the document the item was added to, by the list method."),
         "UpdateItem": _link("catalog.document.element.update", {"id": _ITEM}, "Edit the item just added."),
+        "DeleteItem": _link("catalog.document.element.delete", {"id": _ITEM}, "Delete the item just added."),
     },
     "catalog.document.element.update": {
         "ConductEdited": _link("catalog.document.conduct", {"id": _ITEM_DOC},
