@@ -11,6 +11,7 @@ import schemathesis
 from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
+from b24_conformance import paths
 from b24_conformance.contract import openapi
 from b24_conformance.contract.openapi import build_openapi, operation_id
 from b24_conformance.contract.schemas import refs
@@ -81,21 +82,105 @@ def test_rpc_shape(document: dict[str, Any]) -> None:
     cancel = document["paths"]["/catalog.document.cancel"]["post"]
     assert cancel["operationId"] == "catalogDocumentCancel"
     assert cancel["responses"]["200"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/success-true"
+        "$ref": "#/components/schemas/result.catalog.document.cancel"
     }
+    assert document["components"]["schemas"]["result.catalog.document.cancel"]["$ref"] == (
+        "#/components/schemas/success-true")
     assert operation_id("catalog.document.cancelList") == "catalogDocumentCancelList"
     assert operation_id("catalog.document.mode.status") == "catalogDocumentModeStatus"
 
 
+FAMILY = sorted(path.name[: -len(".md")] for path in (paths.sources_dir() / "reference" / "b24restdocs"
+                 / "api-reference" / "catalog" / "document").rglob("catalog-document-*.md"))
+
+
+def test_every_family_page_is_an_operation(document: dict[str, Any]) -> None:
+    pages = sorted(m.page.rsplit("/", 1)[-1][: -len(".md")] for m in openapi.METHODS
+                   if m.page.startswith("catalog/document/"))
+    assert pages == FAMILY
+    for method in openapi.METHODS:
+        operation = document["paths"][f"/{method.name}"]["post"]
+        assert operation.get("deprecated", False) is ("/outdated/" in method.page), method.name
+        if method.tag.startswith("catalog.document"):
+            assert method.success == f"result/{method.name}", "every family method has its own result schema"
+
+
+def _links(document: dict[str, Any], method: str) -> dict[str, Any]:
+    return document["paths"][f"/{method}"]["post"]["responses"]["200"].get("links", {})
+
+
 def test_links_point_at_operations(document: dict[str, Any]) -> None:
-    ids = {item["post"]["operationId"] for item in document["paths"].values()}
-    add_links = document["paths"]["/catalog.document.add"]["post"]["responses"]["200"]["links"]
-    assert add_links["ConductCreated"]["requestBody"] == {"id": "$response.body#/result/document/id"}
-    conduct_links = document["paths"]["/catalog.document.conduct"]["post"]["responses"]["200"]["links"]
-    assert conduct_links["CancelConducted"]["operationId"] == "catalogDocumentCancel"
+    by_id = {item["post"]["operationId"]: path for path, item in document["paths"].items()}
+    assert _links(document, "catalog.document.add")["UpdateCreated"]["requestBody"] == {
+        "id": "$response.body#/result/document/id"}
+    assert _links(document, "catalog.document.add")["AddItem"]["requestBody"] == {
+        "fields": {"docId": "$response.body#/result/document/id"}}
+    assert _links(document, "catalog.document.element.add")["UpdateItem"]["requestBody"] == {
+        "id": "$response.body#/result/documentElement/id"}
+    assert _links(document, "catalog.document.conduct")["CancelConducted"]["operationId"] == "catalogDocumentCancel"
+    total = 0
     for item in document["paths"].values():
         for link in item["post"]["responses"]["200"].get("links", {}).values():
-            assert link["operationId"] in ids
+            total += 1
+            assert link["operationId"] in by_id, link
+            # every expression reads the source's response or request body by a JSON pointer
+            for expression in _expressions(link["requestBody"]):
+                source, _, pointer = expression.partition("#")
+                assert source in {"$response.body", "$request.body"}, expression
+                operation = item["post"]
+                body = (operation["responses"]["200"] if source == "$response.body"
+                        else operation["requestBody"])["content"]["application/json"]["schema"]
+                assert _schema_at(document, body, pointer) is not None, f"{expression}: no such field"
+    assert total == sum(len(links) for links in openapi.LINKS.values())
+
+
+def _schema_at(document: dict[str, Any], schema: dict[str, Any], pointer: str) -> Any:
+    """The subschema a JSON pointer into an instance lands on (through $ref, allOf and properties), or None."""
+    node: Any = schema
+    for part in pointer.removeprefix("/").split("/"):
+        node = _property(document, node, part)
+        if node is None:
+            return None
+    return node
+
+
+def _property(document: dict[str, Any], node: dict[str, Any], name: str) -> Any:
+    """The schema's own `properties[name]` first (it narrows what an allOf'd envelope leaves open)."""
+    if name in node.get("properties", {}):
+        return node["properties"][name]
+    for part in ([_pointer(document, node["$ref"])] if "$ref" in node else []) + node.get("allOf", []):
+        found = _property(document, part, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _expressions(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [e for value in node.values() for e in _expressions(value)]
+    if isinstance(node, list):
+        return [e for value in node for e in _expressions(value)]
+    return [node] if isinstance(node, str) and node.startswith("$") else []
+
+
+def _walk(document: dict[str, Any], start: str, steps: list[str]) -> list[str]:
+    by_id = {item["post"]["operationId"]: path.lstrip("/") for path, item in document["paths"].items()}
+    seen = [start]
+    for link_name in steps:
+        seen.append(by_id[_links(document, seen[-1])[link_name]["operationId"]])
+    return seen
+
+
+def test_links_walk_the_document_life(document: dict[str, Any]) -> None:
+    """add -> element.add -> conduct -> cancel -> delete, and the item edits, are reachable link by link."""
+    assert _walk(document, "catalog.document.add", ["AddItem", "ConductFilled", "CancelConducted",
+                                                     "DeleteCancelled"]) == [
+        "catalog.document.add", "catalog.document.element.add", "catalog.document.conduct",
+        "catalog.document.cancel", "catalog.document.delete"]
+    assert _walk(document, "catalog.document.add", ["AddItem", "UpdateItem", "DeleteEdited"])[-1] == (
+        "catalog.document.element.delete")
+    assert _walk(document, "catalog.document.add", ["AddItem", "ConductListFilled", "CancelListConducted",
+                                                     "DeleteListCancelled"])[-1] == "catalog.document.deleteList"
 
 
 def test_committed_file_is_current(document: dict[str, Any]) -> None:

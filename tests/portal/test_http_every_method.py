@@ -43,6 +43,8 @@ def test_every_method_answers_over_http() -> None:
         assert {t["id"] for t in call("catalog.enum.getStoreDocumentTypes")["enum"]} >= {"A", "S", "M", "R", "D"}
         assert "docType" in call("catalog.document.getFields")["document"]
         assert "amount" in call("catalog.document.element.getFields")["documentElement"]
+        assert "docType" in call("catalog.document.fields")[0]                 # deprecated
+        assert "amount" in call("catalog.document.element.fields")[0]          # deprecated
 
         def new_document(title: str, amount: int) -> int:
             doc = call("catalog.document.add", {"fields": {"docType": "S", "currency": "USD",

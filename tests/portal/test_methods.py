@@ -416,6 +416,22 @@ def test_get_fields_matches_the_docs_page(p: Portal) -> None:
     assert p.error("catalog.document.element.getFields", user=99).key == "element.denied"
 
 
+def test_deprecated_fields_answer_as_their_pages(p: Portal) -> None:
+    """outdated/catalog-document-fields.md and -element-fields.md: `object[]`, the getFields descriptions plus
+    isMultiple/isDynamic; the pages' error samples are the getFields ones (they were method-not-found)."""
+    for old, new, key in (("catalog.document.fields", "catalog.document.getFields", "document"),
+                          ("catalog.document.element.fields", "catalog.document.element.getFields",
+                           "documentElement")):
+        [described] = p.call(old)
+        current = p.call(new)[key]
+        assert set(described) == set(current), old
+        for name, description in described.items():
+            assert description == {**current[name], "isMultiple": False, "isDynamic": False}, (old, name)
+    assert p.call("catalog.document.fields")[0]["id"]["isReadOnly"] is True  # the page's sample row
+    assert p.error("catalog.document.fields", user=99).key == "read.no-rights"
+    assert p.error("catalog.document.element.fields", user=99).key == "element.denied"
+
+
 def test_mode_status(p: Portal) -> None:
     assert p.call("catalog.document.mode.status") == "Y"
     assert p.call("catalog.document.mode.status", user=4) == "Y"

@@ -35,67 +35,112 @@ class Method:
     success: str
     page: str  # docs page, relative to api-reference/
     tag: str
+    deprecated: bool = False
 
 
-def _doc(name: str, success: str, page: str, tag: str = "catalog.document") -> Method:
-    return Method(name=name, request=f"request/{name}", success=success, page=page, tag=tag)
+def _doc(name: str, page: str, tag: str = "catalog.document", *, deprecated: bool = False) -> Method:
+    return Method(name=name, request=f"request/{name}", success=f"result/{name}", page=page, tag=tag,
+                  deprecated=deprecated)
 
 
 _D = "catalog/document/"
 _E = "catalog/document/document-element/"
+_O = "catalog/document/outdated/"
+_ELEMENT = "catalog.document.element"
 METHODS: tuple[Method, ...] = (
-    _doc("catalog.document.add", "result/catalog.document.add", _D + "catalog-document-add.md"),
-    _doc("catalog.document.update", "result/catalog.document.update", _D + "catalog-document-update.md"),
-    _doc("catalog.document.list", "result/catalog.document.list", _D + "catalog-document-list.md"),
-    _doc("catalog.document.getFields", "result/catalog.document.getFields", _D + "catalog-document-get-fields.md"),
-    _doc("catalog.document.mode.status", "result/catalog.document.mode.status",
-         _D + "catalog-document-mode-status.md"),
-    _doc("catalog.document.conduct", "success-true", _D + "catalog-document-conduct.md"),
-    _doc("catalog.document.cancel", "success-true", _D + "catalog-document-cancel.md"),
-    _doc("catalog.document.conductList", "success-true", _D + "catalog-document-conduct-list.md"),
-    _doc("catalog.document.cancelList", "success-true", _D + "catalog-document-cancel-list.md"),
-    _doc("catalog.document.delete", "success-delete", _D + "catalog-document-delete.md"),
-    _doc("catalog.document.deleteList", "success-true", _D + "catalog-document-delete-list.md"),
-    _doc("catalog.document.element.add", "result/catalog.document.element.add",
-         _E + "catalog-document-element-add.md", "catalog.document.element"),
-    _doc("catalog.document.element.update", "result/catalog.document.element.update",
-         _E + "catalog-document-element-update.md", "catalog.document.element"),
-    _doc("catalog.document.element.delete", "success-true",
-         _E + "catalog-document-element-delete.md", "catalog.document.element"),
-    _doc("catalog.document.element.list", "result/catalog.document.element.list",
-         _E + "catalog-document-element-list.md", "catalog.document.element"),
-    _doc("catalog.storeproduct.list", "result/catalog.storeproduct.list",
-         "catalog/store-product/catalog-store-product-list.md", "catalog.storeproduct"),
-    _doc("catalog.storeproduct.get", "result/catalog.storeproduct.get",
-         "catalog/store-product/catalog-store-product-get.md", "catalog.storeproduct"),
+    _doc("catalog.document.add", _D + "catalog-document-add.md"),
+    _doc("catalog.document.update", _D + "catalog-document-update.md"),
+    _doc("catalog.document.list", _D + "catalog-document-list.md"),
+    _doc("catalog.document.getFields", _D + "catalog-document-get-fields.md"),
+    _doc("catalog.document.mode.status", _D + "catalog-document-mode-status.md"),
+    _doc("catalog.document.conduct", _D + "catalog-document-conduct.md"),
+    _doc("catalog.document.cancel", _D + "catalog-document-cancel.md"),
+    _doc("catalog.document.conductList", _D + "catalog-document-conduct-list.md"),
+    _doc("catalog.document.cancelList", _D + "catalog-document-cancel-list.md"),
+    _doc("catalog.document.delete", _D + "catalog-document-delete.md"),
+    _doc("catalog.document.deleteList", _D + "catalog-document-delete-list.md"),
+    _doc("catalog.document.element.add", _E + "catalog-document-element-add.md", _ELEMENT),
+    _doc("catalog.document.element.update", _E + "catalog-document-element-update.md", _ELEMENT),
+    _doc("catalog.document.element.delete", _E + "catalog-document-element-delete.md", _ELEMENT),
+    _doc("catalog.document.element.list", _E + "catalog-document-element-list.md", _ELEMENT),
+    _doc("catalog.document.element.getFields", _E + "catalog-document-element-get-fields.md", _ELEMENT),
+    _doc("catalog.document.confirm", _O + "catalog-document-confirm.md", deprecated=True),
+    _doc("catalog.document.unconfirm", _O + "catalog-document-unconfirm.md", deprecated=True),
+    _doc("catalog.document.fields", _O + "catalog-document-fields.md", deprecated=True),
+    _doc("catalog.document.element.fields", _O + "catalog-document-element-fields.md", _ELEMENT, deprecated=True),
+    _doc("catalog.storeproduct.list", "catalog/store-product/catalog-store-product-list.md", "catalog.storeproduct"),
+    _doc("catalog.storeproduct.get", "catalog/store-product/catalog-store-product-get.md", "catalog.storeproduct"),
     Method(name="batch", request="request/batch", success="batch",
            page="../settings/how-to-call-rest-api/batch.md", tag="batch"),
 )
-
-# Stateful chain add -> conduct -> cancel. The nested requestBody object is a Schemathesis extension
-# (plain OpenAPI allows one expression); other tools read it as a literal and ignore it.
-LINKS: dict[str, dict[str, dict[str, Any]]] = {
-    "catalog.document.add": {
-        "ConductCreated": {
-            "operationId": "catalogDocumentConduct",
-            "requestBody": {"id": "$response.body#/result/document/id"},
-            "description": "Conduct the document just created.",
-        },
-    },
-    "catalog.document.conduct": {
-        "CancelConducted": {
-            "operationId": "catalogDocumentCancel",
-            "requestBody": {"id": "$request.body#/id"},
-            "description": "Cancel the document just conducted.",
-        },
-    },
-}
 
 
 def operation_id(method: str) -> str:
     """camelCase of the dotted name: catalog.document.cancelList -> catalogDocumentCancelList."""
     head, *rest = method.split(".")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _link(target: str, body: dict[str, Any], description: str) -> dict[str, Any]:
+    link: dict[str, Any] = {"operationId": operation_id(target), "requestBody": body, "description": description}
+    if "documentIds" in body:
+        # A *List call names exactly the linked documents: merged index by index into a generated list, the
+        # link would keep random ids after the first, and every call would fail on them.
+        link["x-schemathesis"] = {"merge_body": False}
+    return link
+
+
+_NEW_DOC = "$response.body#/result/document/id"
+_ITEM_DOC = "$response.body#/result/documentElement/docId"
+_ITEM = "$response.body#/result/documentElement/id"
+_SAME_DOC = "$request.body#/id"
+
+# The document life as OpenAPI links: add -> element.add -> conduct -> cancel -> delete, each step also in
+# its *List form, plus the item edits (element.update, element.delete) and the reads that watch them. The
+# nested requestBody object is a Schemathesis extension (plain OpenAPI allows one expression per link);
+# Schemathesis merges it into the body it generates, so the other fields still vary (the *List links replace
+# the body instead, `x-schemathesis.merge_body: false`). Other tools read it as a literal and ignore it.
+LINKS: dict[str, dict[str, dict[str, Any]]] = {
+    "catalog.document.add": {
+        "AddItem": _link("catalog.document.element.add", {"fields": {"docId": _NEW_DOC}},
+                         "Add an item to the document just created."),
+        "UpdateCreated": _link("catalog.document.update", {"id": _NEW_DOC}, "Edit the draft just created."),
+    },
+    "catalog.document.element.add": {
+        "ConductFilled": _link("catalog.document.conduct", {"id": _ITEM_DOC},
+                               "Conduct the document the item was added to."),
+        "ConductListFilled": _link("catalog.document.conductList", {"documentIds": [_ITEM_DOC]},
+                                   "Conduct the document the item was added to, by the list method."),
+        "UpdateItem": _link("catalog.document.element.update", {"id": _ITEM}, "Edit the item just added."),
+        "DeleteItem": _link("catalog.document.element.delete", {"id": _ITEM}, "Delete the item just added."),
+    },
+    "catalog.document.element.update": {
+        "ConductEdited": _link("catalog.document.conduct", {"id": _ITEM_DOC},
+                               "Conduct the document whose item was edited."),
+        "DeleteEdited": _link("catalog.document.element.delete", {"id": _ITEM}, "Delete the item just edited."),
+    },
+    "catalog.document.conduct": {
+        "CancelConducted": _link("catalog.document.cancel", {"id": _SAME_DOC}, "Cancel the document just conducted."),
+        "CancelListConducted": _link("catalog.document.cancelList", {"documentIds": [_SAME_DOC]},
+                                     "Cancel the document just conducted, by the list method."),
+        "DeleteConducted": _link("catalog.document.delete", {"id": _SAME_DOC},
+                                 "Delete a conducted document: the page answers null, nothing deleted."),
+    },
+    "catalog.document.conductList": {
+        "CancelListConducted": _link("catalog.document.cancelList", {"documentIds": "$request.body#/documentIds"},
+                                     "Cancel the documents just conducted."),
+    },
+    "catalog.document.cancel": {
+        "DeleteCancelled": _link("catalog.document.delete", {"id": _SAME_DOC}, "Delete the cancelled document."),
+        "DeleteListCancelled": _link("catalog.document.deleteList", {"documentIds": [_SAME_DOC]},
+                                     "Delete the cancelled document, by the list method."),
+        "ConductAgain": _link("catalog.document.conduct", {"id": _SAME_DOC}, "Conduct the cancelled document again."),
+    },
+    "catalog.document.cancelList": {
+        "DeleteListCancelled": _link("catalog.document.deleteList", {"documentIds": "$request.body#/documentIds"},
+                                     "Delete the documents just cancelled."),
+    },
+}
 
 
 def component_name(schema_name: str) -> str:
@@ -167,7 +212,7 @@ def _operation(method: Method) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": ok}
     for status in ERROR_STATUSES:
         responses[status] = {"$ref": f"#/components/responses/Error{status}"}
-    return {
+    operation: dict[str, Any] = {
         "operationId": operation_id(method.name),
         "summary": method.name,
         "description": f"{request.get('description', method.name)}\n\nDocs: `api-reference/{method.page}`.",
@@ -178,6 +223,23 @@ def _operation(method: Method) -> dict[str, Any]:
         },
         "responses": responses,
     }
+    if method.deprecated:
+        operation["deprecated"] = True
+    return operation
+
+
+# How schemathesis' checks fit an RPC API whose business errors are HTTP 400 (contract-testing-anchors.md §1.4,
+# §1.7), for `SchemathesisConfig.from_dict({"checks": SCHEMATHESIS_CHECKS, ...})` or a schemathesis.toml:
+# no 5xx ever; a schema-valid body may still meet a documented business error (400); Bitrix serves GET and POST
+# for every method and sends no `Allow`; the REST-verb resource checks (DELETE then 404) do not apply.
+SCHEMATHESIS_CHECKS: dict[str, dict[str, Any]] = {
+    "not_a_server_error": {"enabled": True},
+    "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409", "429"]},
+    "unsupported_method": {"enabled": False},
+    "allow_header_conformance": {"enabled": False},
+    "use_after_free": {"enabled": False},
+    "ensure_resource_availability": {"enabled": False},
+}
 
 
 _ERROR_MEANINGS = {

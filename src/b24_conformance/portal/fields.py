@@ -97,3 +97,10 @@ CATALOG_TYPES = {
     "subscription": "char",
     "vatId": "integer",
 }
+
+
+def deprecated_fields(descriptions: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The deprecated `*.fields` answer: `object[]`, one object mapping each field to its description, which
+    adds `isMultiple` and `isDynamic` to the getFields keys (outdated/catalog-document-fields.md sample)."""
+    return [{name: {**description, "isMultiple": False, "isDynamic": False}
+             for name, description in descriptions.items()}]

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..entities import DOC_TYPES, ActionKeys, DocumentRef, NewDocument
 from ..errors import PortalError
-from ..fields import DOCUMENT_FIELDS, DOCUMENT_TYPES
+from ..fields import DOCUMENT_FIELDS, DOCUMENT_TYPES, deprecated_fields
 from ..inventory import Inventory
 from ..listing import ListResult, list_result
 from ..params import (
@@ -111,6 +111,12 @@ def document_get_fields(ctx: CallContext, params: Mapping[str, Any]) -> dict[str
     return {"document": {k: dict(v) for k, v in DOCUMENT_FIELDS.items()}}
 
 
+def document_fields(ctx: CallContext, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Deprecated catalog.document.fields: getFields' descriptions in the old shape, with its rights."""
+    require_read(ctx, "read.no-rights")
+    return deprecated_fields(DOCUMENT_FIELDS)
+
+
 def mode_status(ctx: CallContext, params: Mapping[str, Any]) -> str:
     require_read(ctx, "mode-status.denied")
     return "Y" if ctx.inventory().mode_enabled else "N"
@@ -190,4 +196,5 @@ HANDLERS: tuple[tuple[str, Handler], ...] = (
     ("catalog.document.cancelList", document_cancel_list),
     ("catalog.document.confirm", document_conduct),
     ("catalog.document.unconfirm", document_cancel),
+    ("catalog.document.fields", document_fields),
 )

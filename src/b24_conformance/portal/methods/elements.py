@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..entities import NewElement
-from ..fields import ELEMENT_FIELDS, ELEMENT_TYPES
+from ..fields import ELEMENT_FIELDS, ELEMENT_TYPES, deprecated_fields
 from ..listing import ListResult, list_result
 from ..params import fields_param, int_param, required, to_decimal, to_double, to_id, to_int
 from .context import CallContext, Handler, require_read
@@ -61,10 +61,17 @@ def element_get_fields(ctx: CallContext, params: Mapping[str, Any]) -> dict[str,
     return {"documentElement": {k: dict(v) for k, v in ELEMENT_FIELDS.items()}}
 
 
+def element_fields(ctx: CallContext, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Deprecated catalog.document.element.fields: element.getFields' descriptions in the old shape."""
+    require_read(ctx, "element.denied")
+    return deprecated_fields(ELEMENT_FIELDS)
+
+
 HANDLERS: tuple[tuple[str, Handler], ...] = (
     ("catalog.document.element.add", element_add),
     ("catalog.document.element.update", element_update),
     ("catalog.document.element.delete", element_delete),
     ("catalog.document.element.list", element_list),
     ("catalog.document.element.getFields", element_get_fields),
+    ("catalog.document.element.fields", element_fields),
 )
