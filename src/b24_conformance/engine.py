@@ -302,9 +302,11 @@ class Engine:
         assert cred is not None
         params = world.resolve(dict(when.params))
         # the drained bucket is the caller's: a client always calls from the default address, the
-        # suite's own client from one of its own when the target has a spare loopback address (so
-        # that a portal whose bucket never drains again refuses only this clause)
-        own = None if self.adapter is not None else _spare_address(self.config.source_address, 3)
+        # suite's own client from the target's spare loopback address when it has one (so that a
+        # portal whose bucket never drains again refuses only the rate-limit clauses). That is the
+        # probe's address too: right after the probe its bucket is full already, and the drain
+        # only tops it up (a few requests instead of another X)
+        own = None if self.adapter is not None else self.config.source_address
         if when.drained:
             self._drain(cred, own)
         if self.adapter is not None:
@@ -452,11 +454,6 @@ class Asked:
     replies: tuple[Reply | ClientReply, ...]
     reproduction: str
     bucket_after: str = ""
-
-
-def _spare_address(source: str | None, last: int) -> str | None:
-    """Another loopback address beside the target's spare one (127.0.0.2 gives 127.0.0.<last>)."""
-    return f"127.0.0.{last}" if source and source.startswith("127.") else None
 
 
 def _plain(value: Any) -> Any:
