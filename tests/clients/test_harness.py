@@ -203,3 +203,21 @@ def test_npm_ci_runs_once_into_the_cache(tmp_path, monkeypatch):
     assert where.parent == tmp_path and (where / "node_modules" / "@2bad" / "bitrix" / "package.json").is_file()
     stamp = (where / ".installed").stat().st_mtime_ns
     assert prepare(HARNESSES / "js" / "bitrix2bad") == where and (where / ".installed").stat().st_mtime_ns == stamp
+
+
+def test_the_readmes_example_harness_runs(tmp_path):
+    from b24_conformance import paths
+
+    text = (paths.data_root() / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Gate your own client, in any language", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    folder = tmp_path / "example"
+    folder.mkdir()
+    (folder / "harness.py").write_text(code, encoding="utf-8")
+    (folder / "harness.json").write_text(json.dumps({"command": ["{python}", "harness.py"]}), encoding="utf-8")
+    spec = f"harness:{folder}"
+    m = run_matrix([spec], clauses(("cancel.receipt.succeeds", "cancel.draft.rejected", "cancel.in-batch.succeeds")),
+                   reports=tmp_path / "r")
+    assert [(v.clause_id, v.outcome) for v in m.rows[spec].verdicts] == [
+        ("cancel.receipt.succeeds", Outcome.PASS), ("cancel.draft.rejected", Outcome.PASS),
+        ("cancel.in-batch.succeeds", Outcome.PASS)], [v.reason for v in m.rows[spec].verdicts]

@@ -232,6 +232,11 @@ class HarnessAdapter(AdapterBase):
                 pass
         self.proc = None
         try:
+            if proc.stdin is not None:
+                proc.stdin.close()  # end of input: a harness that reads lines until EOF exits here
+        except OSError:
+            pass
+        try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
