@@ -41,7 +41,11 @@ function raised (error, status) {
 function fromResult (result, whole) {
   if (result && result.isSuccess === false) {
     const errors = typeof result.getErrors === 'function' ? [...result.getErrors()] : []
-    return raised(errors[0], result.getStatus?.())
+    const answer = raised(errors[0], result.getStatus?.())
+    // what else the caller can read off the failed Result: the data it kept, the messages by key
+    const body = { result: result.getData?.() ?? null, result_error: result.getErrorMessagesByKey?.() ?? null }
+    if (!whole) answer.raised.body = body
+    return answer
   }
   const data = result && typeof result.getData === 'function' ? result.getData() : result
   return whole ? { returned: data ?? null, whole: true } : { returned: data ?? null }
