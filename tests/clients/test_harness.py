@@ -94,7 +94,10 @@ def test_the_full_matrix_of_every_harness_row(tmp_path):
     for row in specs:
         outcomes = {v.outcome for v in m.rows[row].verdicts}
         assert Outcome.PASS in outcomes and len(m.rows[row].verdicts) == len(CLAUSES), row
-    assert (tmp_path / "clients.json").is_file()
+    from b24_conformance.report.matrix import file_name
+
+    for row in specs:
+        assert (tmp_path / m.kind / file_name(row) / "report.jsonl").is_file(), row
 
 
 # -- broken harnesses -----------------------------------------------------------------------------
