@@ -224,3 +224,10 @@ def test_the_readmes_example_harness_runs(tmp_path):
     assert [(v.clause_id, v.outcome) for v in m.rows[spec].verdicts] == [
         ("cancel.receipt.succeeds", Outcome.PASS), ("cancel.draft.rejected", Outcome.PASS),
         ("cancel.in-batch.succeeds", Outcome.PASS)], [v.reason for v in m.rows[spec].verdicts]
+
+
+def test_a_harness_row_refuses_cassettes_in_one_line(tmp_path, capsys):
+    from b24_conformance.cli import main
+
+    code = main(["clients", "--harness", "python/httpx", "--cassettes", str(tmp_path), "--reports", str(tmp_path / "r")])
+    assert code == 2 and "cannot record or replay" in capsys.readouterr().err
