@@ -44,6 +44,13 @@ class Deviations:
     cancel_ignores_plan: bool = _domain()
     cancel_ignores_mode: bool = _domain()
     cancel_list_atomic: bool = _domain()  # one refusal cancels none of the list
+    # -- issue 11, F2: conduct and conductList ---------------------------------------------------
+    conduct_keeps_balances: bool = _domain()  # status Y, but no item moves stock
+    conduct_accepts_conducted: bool = _domain()  # a conducted document is conducted again
+    conduct_accepts_empty: bool = _domain()  # a document without items is conducted
+    conduct_allows_negative: bool = _domain()  # a balance may drop below zero
+    conduct_ignores_store_right: bool = _domain()
+    conduct_list_atomic: bool = _domain()  # one refusal conducts none of the list
     bucket_never_drains: bool = _domain()  # the request counter never decreases: once over X, refused for ever
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()

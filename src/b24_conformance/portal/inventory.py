@@ -174,22 +174,24 @@ class Inventory:
             if not self.rights.may("conduct", doc.doc_type):
                 raise PortalError(keys.no_rights, **params)
             items = tx.elements_of(doc.id)
-            if not self.rights.may_stores(set().union(*(i.stores for i in items))):
+            if not self.rights.may_stores(set().union(*(i.stores for i in items))) \
+                    and not self.deviations.conduct_ignores_store_right:
                 raise PortalError(keys.no_store_rights, **params)
 
             def refuse(reason: str, **reason_params: Any) -> PortalError:
                 return PortalError(keys.refused, error=MessageRef(reason, reason_params), **params)
 
-            if doc.status == CONDUCTED:
+            if doc.status == CONDUCTED and not self.deviations.conduct_accepts_conducted:
                 raise refuse("reason.already-conducted")
-            if not items:
+            if not items and not self.deviations.conduct_accepts_empty:
                 raise refuse("reason.no-items")
             if doc.doc_type == "A" and self.require_contractor:
                 raise refuse("reason.no-contractor")  # no supplier binding method exists on this portal
             tx.record_movements(doc.id, self._apply(tx, doc.doc_type, items, refuse))
             total = sum((i.amount * Decimal(repr(i.purchasing_price or 0.0)) for i in items), ZERO)
             stamp = iso(self.now)
-            changed = tx.set_status_if(doc.id, (DRAFT, CANCELLED), {
+            allowed = (DRAFT, CANCELLED, CONDUCTED) if self.deviations.conduct_accepts_conducted else (DRAFT, CANCELLED)
+            changed = tx.set_status_if(doc.id, allowed, {
                 "status": CONDUCTED, "status_by": self.user_id, "date_status": stamp, "date_modify": stamp,
                 "total": float(total),
             })
@@ -209,11 +211,12 @@ class Inventory:
                              name=tx.product_name(item.element_id))
             for move in moves:
                 balance = tx.balance(move.product_id, move.store_id) + move.delta
-                if balance < 0:
+                if balance < 0 and not self.deviations.conduct_allows_negative:
                     raise refuse("reason.insufficient-amount", product=move.product_id,
                                  name=tx.product_name(move.product_id))
-                tx.set_balance(move.product_id, move.store_id, balance)
-                applied.append(move)
+                if not self.deviations.conduct_keeps_balances:
+                    tx.set_balance(move.product_id, move.store_id, balance)
+                    applied.append(move)
         return applied
 
     def cancel(self, doc_id: int | None, keys: ActionKeys, *, shown_id: str = "") -> None:
@@ -301,6 +304,14 @@ class Inventory:
     # -- the list variants: each document in its own unit of work
 
     def conduct_list(self, refs: Iterable[DocumentRef], keys: ActionKeys) -> None:
+        refs = list(refs)
+        if self.deviations.conduct_list_atomic:  # all or nothing: a document that cannot be conducted stops the list first
+            for ref in refs:
+                doc = self.document(ref.id)
+                with self.repo.transaction() as tx:
+                    empty = doc is not None and not tx.elements_of(doc.id)
+                if doc is None or doc.status == CONDUCTED or empty:
+                    self.conduct(ref.id, keys, shown_id=ref.shown)
         _each(refs, self.conduct, keys)
 
     def cancel_list(self, refs: Iterable[DocumentRef], keys: ActionKeys) -> None:

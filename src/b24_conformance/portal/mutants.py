@@ -54,6 +54,23 @@ STORE_RIGHT_OTHER_TYPES = ("cancel.write-off-store-right.rejected", "cancel.adju
                            "cancel.transfer-destination-store-right.rejected")
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (
+    # --- issue 11, F2: catalog.document.conduct and conductList --------------------------------
+    _m("conduct-keeps-balances", "conduct_keeps_balances",
+       "the warehouse stock of goods is updated according to the document's items",
+       "conduct.receipt.succeeds", "conduct.adjustment.succeeds", "conduct.transfer.succeeds",
+       "conduct.return.succeeds", "conduct.write-off.succeeds", "conduct-list.drafts.succeed"),
+    _m("conduct-accepts-conducted", "conduct_accepts_conducted",
+       'Document conducting error: "error text"', "conduct.already-conducted.rejected"),
+    _m("conduct-accepts-empty", "conduct_accepts_empty",
+       "The document contains incorrect data", "conduct.no-items.rejected",
+       "conduct-list.partial-failure.keeps-successes"),
+    _m("conduct-allows-negative", "conduct_allows_negative",
+       "The document contains incorrect data", "conduct.insufficient-stock.rejected"),
+    _m("conduct-ignores-store-right", "conduct_ignores_store_right",
+       "No rights to work with the warehouse of the goods from the document", "conduct.no-store-right.rejected"),
+    _m("conduct-list-atomic", "conduct_list_atomic",
+       'Documents that were successfully processed will remain in the "Conducted" status',
+       "conduct-list.partial-failure.keeps-successes"),
     # --- the domain: state machine, balances, rights, plans ------------------------------------
     _m("cancel-keeps-balances", "cancel_keeps_balances",
        "the inventory balances of products are updated according to the document items",
