@@ -51,6 +51,10 @@ class Deviations:
     conduct_allows_negative: bool = _domain()  # a balance may drop below zero
     conduct_ignores_store_right: bool = _domain()
     conduct_list_atomic: bool = _domain()  # one refusal conducts none of the list
+    cancel_list_ignores_plan: bool = _domain()
+    cancel_list_ignores_mode: bool = _domain()
+    cancel_list_missing_says_single: bool = _domain()  # cancel's own not-found text in the list
+    cancel_list_rights_untitled: bool = _domain()  # the rights refusal does not name the document
     bucket_never_drains: bool = _domain()  # the request counter never decreases: once over X, refused for ever
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()

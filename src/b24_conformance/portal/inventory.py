@@ -80,11 +80,15 @@ class Inventory:
     def require_plan(self, key: str) -> None:
         if self.deviations.cancel_ignores_plan and key.startswith("cancel."):
             return
+        if self.deviations.cancel_list_ignores_plan and key.startswith("cancel-list."):
+            return
         if not self.portal.plan_has_inventory:
             raise PortalError(key)
 
     def require_mode(self, key: str) -> None:
         if self.deviations.cancel_ignores_mode and key.startswith("cancel."):
+            return
+        if self.deviations.cancel_list_ignores_mode and key.startswith("cancel-list."):
             return
         if not self.portal.inventory_enabled:
             raise PortalError(key)
@@ -244,6 +248,8 @@ class Inventory:
         doc = _document(tx, doc_id)
         if doc is None:
             wrong = dv.cancel_missing_says_delete and keys.not_found == "cancel.not-found"
+            if dv.cancel_list_missing_says_single and keys.not_found == "cancel-list.not-found":
+                raise PortalError("cancel.not-found", id=shown_id)
             raise PortalError("delete.not-found" if wrong else keys.not_found, id=shown_id)
         params = {"id": doc.id, "title": doc.display_title}
         self._require_access(keys, params, catalog=not dv.cancel_ignores_catalog_access,
@@ -251,7 +257,8 @@ class Inventory:
         action = "conduct" if dv.cancel_checks_conduct_right else "cancel"
         types = DOC_TYPES if dv.cancel_right_any_type else (doc.doc_type,)
         if not any(self.rights.may(action, t) for t in types) and not dv.cancel_ignores_cancel_right:
-            raise PortalError(keys.no_rights, **params)
+            untitled = dv.cancel_list_rights_untitled and keys.no_rights == "cancel-list.no-rights"
+            raise PortalError(keys.no_rights, **({"id": doc.id, "title": ""} if untitled else params))
         movements = tx.movements_of(doc.id)
         stores = {mv.store_id for mv in movements}.union(*(i.stores for i in tx.elements_of(doc.id)))
         skip_stores = dv.cancel_ignores_store_right or (dv.cancel_stores_receipts_only and doc.doc_type != "A")
