@@ -51,6 +51,11 @@ class Deviations:
     conduct_allows_negative: bool = _domain()  # a balance may drop below zero
     conduct_ignores_store_right: bool = _domain()
     conduct_list_atomic: bool = _domain()  # one refusal conducts none of the list
+    conduct_ignores_plan: bool = _domain()
+    conduct_ignores_mode: bool = _domain()
+    conduct_ignores_access: bool = _domain()  # neither catalog nor inventory access asked
+    conduct_missing_says_rights: bool = _domain()  # a missing document gets the rights error
+    conduct_refuses_cancelled: bool = _domain()  # a cancelled document cannot be conducted again
     cancel_list_ignores_plan: bool = _domain()
     cancel_list_ignores_mode: bool = _domain()
     cancel_list_missing_says_single: bool = _domain()  # cancel's own not-found text in the list

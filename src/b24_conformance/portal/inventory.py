@@ -82,6 +82,8 @@ class Inventory:
             return
         if self.deviations.cancel_list_ignores_plan and key.startswith("cancel-list."):
             return
+        if self.deviations.conduct_ignores_plan and key.startswith("conduct"):
+            return
         if not self.portal.plan_has_inventory:
             raise PortalError(key)
 
@@ -89,6 +91,8 @@ class Inventory:
         if self.deviations.cancel_ignores_mode and key.startswith("cancel."):
             return
         if self.deviations.cancel_list_ignores_mode and key.startswith("cancel-list."):
+            return
+        if self.deviations.conduct_ignores_mode and key.startswith("conduct"):
             return
         if not self.portal.inventory_enabled:
             raise PortalError(key)
@@ -172,9 +176,11 @@ class Inventory:
         with self.repo.transaction() as tx:
             doc = _document(tx, doc_id)
             if doc is None:
-                raise PortalError(keys.not_found, id=shown_id)
+                raise PortalError(keys.no_rights if self.deviations.conduct_missing_says_rights else keys.not_found,
+                                  id=shown_id)
             params = {"id": doc.id, "title": doc.display_title}
-            self._require_access(keys, params)
+            if not self.deviations.conduct_ignores_access:
+                self._require_access(keys, params)
             if not self.rights.may("conduct", doc.doc_type):
                 raise PortalError(keys.no_rights, **params)
             items = tx.elements_of(doc.id)
@@ -185,6 +191,8 @@ class Inventory:
             def refuse(reason: str, **reason_params: Any) -> PortalError:
                 return PortalError(keys.refused, error=MessageRef(reason, reason_params), **params)
 
+            if doc.status == CANCELLED and self.deviations.conduct_refuses_cancelled:
+                raise refuse("reason.already-conducted")
             if doc.status == CONDUCTED and not self.deviations.conduct_accepts_conducted:
                 raise refuse("reason.already-conducted")
             if not items and not self.deviations.conduct_accepts_empty:
