@@ -1,7 +1,8 @@
 """Client adapters: real Bitrix24 client libraries driven through the clauses (see `base.py`).
 
 `ADAPTERS` maps each built-in row name to a factory (a callable returning a fresh adapter);
-`load_adapter(spec)` takes either such a name or a user's `package.module:factory` import path.
+`load_adapter(spec)` takes either such a name, a user's `package.module:factory` import path, or
+`harness:NAME` for a client harness over stdin/stdout (`harness.py`, any language).
 The client libraries are optional: `pip install 'b24-conformance[clients]'` brings them in, and a
 built-in adapter whose library is missing fails with that hint when it is made, not on import.
 """
@@ -53,6 +54,10 @@ def load_adapter(spec: str, **options: Any) -> ClientAdapter:
     is a class or function returning an object that satisfies `ClientAdapter`. Every mistake is one
     UsageError line (with a hint)."""
     spec = spec.strip()
+    if spec.startswith("harness:"):  # a client in any language, behind a stdin/stdout harness
+        from .harness import HarnessAdapter
+
+        return _checked(HarnessAdapter(spec, **options), spec)
     if ":" not in spec:
         if spec in ADAPTERS:
             return _checked(ADAPTERS[spec](**options), spec)

@@ -39,6 +39,12 @@ def run_matrix(specs: Sequence[str], clauses: Sequence[Clause], *, profile: str 
     from ..target.reference import reference_settings, reference_target
 
     matrix = Matrix(clause_ids=tuple(c.id for c in clauses))
+    if cassettes is not None and any(s.strip().startswith("harness:") for s in specs):
+        from ..errors import UsageError
+
+        raise UsageError("a client harness runs its client in a process of its own, whose traffic the suite "
+                         "cannot record or replay", hint="run the harness rows against the embedded portal "
+                         "(no --cassettes)")
     for spec in specs:
         name = load_adapter(spec, **(adapter_options or {}).get(spec, {})).name
         with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="b24c-clients-") as tmp:
