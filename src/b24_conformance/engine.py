@@ -480,6 +480,8 @@ def _readings(clause: Clause, world: World, now: dict[tuple[str, str], float] | 
         for (product, store), moved in doc.movement().items():
             pair = (product, store)
             readings.append(BalanceReading(document=doc.label, product=product, store=store, moved=moved,
-                                           before_conduct=state.pre_conduct.get(pair, 0.0),
+                                           # a draft is conducted by the call itself: its "before conduct" is just before the call
+                                           before_conduct=(world.ready.get(pair, 0.0) if doc.status == "N"
+                                                           else state.pre_conduct.get(pair, 0.0)),
                                            before_call=world.ready.get(pair, 0.0), after=now.get(pair, 0.0)))
     return tuple(readings)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .baseline import Baseline, observed_of
 from .contract.clause import MISSING, Clause, Expect, MessageRef, Then
-from .contract.profile import Profile
+from .contract.profile import PLACEHOLDER, Profile
 from .contract.schemas import validate as validate_schema
 from .observation import BalanceReading, ClientReply, Observation, Reply
 from .verdict import FieldResult, Outcome, Verdict, show_value
@@ -254,9 +255,18 @@ def apply_baseline(verdict: Verdict, baseline: Baseline | None) -> Verdict:
 # -- one reply -------------------------------------------------------------------------------------
 def expected_message(ref: MessageRef, ctx: Context) -> tuple[int, str, str]:
     """(HTTP status, error code, error_description) a message key stands for under the profile."""
-    params = {k: ctx.resolve(v) for k, v in ref.params.items()}
+    params = {k: _param(v, ctx) for k, v in ref.params.items()}
     http, error, text = ctx.profile.render(ref.key, **params)
     return http, str(error), text
+
+
+def _param(value: Any, ctx: Context) -> Any:
+    """A placeholder's value: a `$label.field` reference, or `{key: reason.x}`, another message's text
+    under the same profile (the inner reason of "Document conducting error: #ERROR#")."""
+    if isinstance(value, Mapping) and "key" in value:
+        inner = {k: _param(v, ctx) for k, v in (value.get("params") or {}).items()}
+        return ctx.profile.render(value["key"], **inner)[2]
+    return ctx.resolve(value)
 
 
 def reply_http(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:
@@ -270,7 +280,19 @@ def reply_message(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") 
     code = str(body["error"]) if "error" in body else MISSING
     description = body.get("error_description", MISSING)
     return [_field(prefix + "error", error, code, code == error),
-            _field(prefix + "error_description", text, description, description == text)]
+            _field(prefix + "error_description", text, description, _text_matches(text, description))]
+
+
+def _text_matches(text: str, description: Any) -> bool:
+    """Equal, or, where a placeholder was left unfilled (a reason naming the sandbox's product),
+    equal with any text in its place."""
+    if not isinstance(description, str):
+        return False
+    if not PLACEHOLDER.search(text):
+        return description == text
+    parts = PLACEHOLDER.split(text)
+    regex = "".join(re.escape(p) if i % 2 == 0 else ".+?" for i, p in enumerate(parts))
+    return re.fullmatch(regex, description, re.DOTALL) is not None
 
 
 def reply_result(expect: Expect, reply: Reply, ctx: Context, prefix: str = "") -> list[FieldResult]:

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from b24_conformance import paths
-from b24_conformance.contract.clause import load_clauses
+from b24_conformance.contract.clause import load_clause_file
 from b24_conformance.errors import TargetConfigInvalid
 from b24_conformance.portal.server import EmbeddedPortal
 from b24_conformance.redact import Redactor
@@ -17,7 +17,11 @@ from b24_conformance.target.reference import reference_settings, target_for
 from b24_conformance.verdict import Outcome
 
 COMMITTED = paths.data_root() / "cassettes" / "catalog.document.cancel"
-CLAUSES = load_clauses()
+# The seed recording holds the cancel file's clauses; each other method has its own folder (issue 11).
+CLAUSES = list(load_clause_file(paths.clauses_dir() / "catalog.document.cancel.yaml").clauses)
+METHOD_FOLDERS = sorted(d.name for d in (paths.data_root() / "cassettes").iterdir()
+                        if d.is_dir() and d.name != "catalog.document.cancel"
+                        and (paths.clauses_dir() / f"{d.name}.yaml").exists())
 
 
 def replay(directory, tmp_path, clauses=CLAUSES):
@@ -29,6 +33,13 @@ def test_the_committed_recording_replays_every_clause_offline(tmp_path):
     result = replay(COMMITTED, tmp_path)
     assert {v.clause_id: v.outcome for v in result.verdicts} == {c.id: Outcome.PASS for c in CLAUSES}
     assert result.info.target_kind == "cassette"
+
+
+@pytest.mark.parametrize("method", METHOD_FOLDERS)
+def test_each_method_recording_replays_its_clauses(method, tmp_path):
+    clauses = list(load_clause_file(paths.clauses_dir() / f"{method}.yaml").clauses)
+    result = replay(paths.data_root() / "cassettes" / method, tmp_path, clauses)
+    assert {v.clause_id: v.outcome for v in result.verdicts} == {c.id: Outcome.PASS for c in clauses}
 
 
 def test_a_subset_replays_on_its_own(tmp_path):

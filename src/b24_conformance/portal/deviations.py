@@ -44,6 +44,22 @@ class Deviations:
     cancel_ignores_plan: bool = _domain()
     cancel_ignores_mode: bool = _domain()
     cancel_list_atomic: bool = _domain()  # one refusal cancels none of the list
+    # -- issue 11, F2: conduct and conductList ---------------------------------------------------
+    conduct_keeps_balances: bool = _domain()  # status Y, but no item moves stock
+    conduct_accepts_conducted: bool = _domain()  # a conducted document is conducted again
+    conduct_accepts_empty: bool = _domain()  # a document without items is conducted
+    conduct_allows_negative: bool = _domain()  # a balance may drop below zero
+    conduct_ignores_store_right: bool = _domain()
+    conduct_list_atomic: bool = _domain()  # one refusal conducts none of the list
+    conduct_ignores_plan: bool = _domain()
+    conduct_ignores_mode: bool = _domain()
+    conduct_ignores_access: bool = _domain()  # neither catalog nor inventory access asked
+    conduct_missing_says_rights: bool = _domain()  # a missing document gets the rights error
+    conduct_refuses_cancelled: bool = _domain()  # a cancelled document cannot be conducted again
+    cancel_list_ignores_plan: bool = _domain()
+    cancel_list_ignores_mode: bool = _domain()
+    cancel_list_missing_says_single: bool = _domain()  # cancel's own not-found text in the list
+    cancel_list_rights_untitled: bool = _domain()  # the rights refusal does not name the document
     bucket_never_drains: bool = _domain()  # the request counter never decreases: once over X, refused for ever
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()

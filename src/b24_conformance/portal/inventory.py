@@ -80,11 +80,19 @@ class Inventory:
     def require_plan(self, key: str) -> None:
         if self.deviations.cancel_ignores_plan and key.startswith("cancel."):
             return
+        if self.deviations.cancel_list_ignores_plan and key.startswith("cancel-list."):
+            return
+        if self.deviations.conduct_ignores_plan and key.startswith("conduct"):
+            return
         if not self.portal.plan_has_inventory:
             raise PortalError(key)
 
     def require_mode(self, key: str) -> None:
         if self.deviations.cancel_ignores_mode and key.startswith("cancel."):
+            return
+        if self.deviations.cancel_list_ignores_mode and key.startswith("cancel-list."):
+            return
+        if self.deviations.conduct_ignores_mode and key.startswith("conduct"):
             return
         if not self.portal.inventory_enabled:
             raise PortalError(key)
@@ -168,28 +176,34 @@ class Inventory:
         with self.repo.transaction() as tx:
             doc = _document(tx, doc_id)
             if doc is None:
-                raise PortalError(keys.not_found, id=shown_id)
+                raise PortalError(keys.no_rights if self.deviations.conduct_missing_says_rights else keys.not_found,
+                                  id=shown_id)
             params = {"id": doc.id, "title": doc.display_title}
-            self._require_access(keys, params)
+            if not self.deviations.conduct_ignores_access:
+                self._require_access(keys, params)
             if not self.rights.may("conduct", doc.doc_type):
                 raise PortalError(keys.no_rights, **params)
             items = tx.elements_of(doc.id)
-            if not self.rights.may_stores(set().union(*(i.stores for i in items))):
+            if not self.rights.may_stores(set().union(*(i.stores for i in items))) \
+                    and not self.deviations.conduct_ignores_store_right:
                 raise PortalError(keys.no_store_rights, **params)
 
             def refuse(reason: str, **reason_params: Any) -> PortalError:
                 return PortalError(keys.refused, error=MessageRef(reason, reason_params), **params)
 
-            if doc.status == CONDUCTED:
+            if doc.status == CANCELLED and self.deviations.conduct_refuses_cancelled:
                 raise refuse("reason.already-conducted")
-            if not items:
+            if doc.status == CONDUCTED and not self.deviations.conduct_accepts_conducted:
+                raise refuse("reason.already-conducted")
+            if not items and not self.deviations.conduct_accepts_empty:
                 raise refuse("reason.no-items")
             if doc.doc_type == "A" and self.require_contractor:
                 raise refuse("reason.no-contractor")  # no supplier binding method exists on this portal
             tx.record_movements(doc.id, self._apply(tx, doc.doc_type, items, refuse))
             total = sum((i.amount * Decimal(repr(i.purchasing_price or 0.0)) for i in items), ZERO)
             stamp = iso(self.now)
-            changed = tx.set_status_if(doc.id, (DRAFT, CANCELLED), {
+            allowed = (DRAFT, CANCELLED, CONDUCTED) if self.deviations.conduct_accepts_conducted else (DRAFT, CANCELLED)
+            changed = tx.set_status_if(doc.id, allowed, {
                 "status": CONDUCTED, "status_by": self.user_id, "date_status": stamp, "date_modify": stamp,
                 "total": float(total),
             })
@@ -209,11 +223,12 @@ class Inventory:
                              name=tx.product_name(item.element_id))
             for move in moves:
                 balance = tx.balance(move.product_id, move.store_id) + move.delta
-                if balance < 0:
+                if balance < 0 and not self.deviations.conduct_allows_negative:
                     raise refuse("reason.insufficient-amount", product=move.product_id,
                                  name=tx.product_name(move.product_id))
-                tx.set_balance(move.product_id, move.store_id, balance)
-                applied.append(move)
+                if not self.deviations.conduct_keeps_balances:
+                    tx.set_balance(move.product_id, move.store_id, balance)
+                    applied.append(move)
         return applied
 
     def cancel(self, doc_id: int | None, keys: ActionKeys, *, shown_id: str = "") -> None:
@@ -241,6 +256,8 @@ class Inventory:
         doc = _document(tx, doc_id)
         if doc is None:
             wrong = dv.cancel_missing_says_delete and keys.not_found == "cancel.not-found"
+            if dv.cancel_list_missing_says_single and keys.not_found == "cancel-list.not-found":
+                raise PortalError("cancel.not-found", id=shown_id)
             raise PortalError("delete.not-found" if wrong else keys.not_found, id=shown_id)
         params = {"id": doc.id, "title": doc.display_title}
         self._require_access(keys, params, catalog=not dv.cancel_ignores_catalog_access,
@@ -248,7 +265,8 @@ class Inventory:
         action = "conduct" if dv.cancel_checks_conduct_right else "cancel"
         types = DOC_TYPES if dv.cancel_right_any_type else (doc.doc_type,)
         if not any(self.rights.may(action, t) for t in types) and not dv.cancel_ignores_cancel_right:
-            raise PortalError(keys.no_rights, **params)
+            untitled = dv.cancel_list_rights_untitled and keys.no_rights == "cancel-list.no-rights"
+            raise PortalError(keys.no_rights, **({"id": doc.id, "title": ""} if untitled else params))
         movements = tx.movements_of(doc.id)
         stores = {mv.store_id for mv in movements}.union(*(i.stores for i in tx.elements_of(doc.id)))
         skip_stores = dv.cancel_ignores_store_right or (dv.cancel_stores_receipts_only and doc.doc_type != "A")
@@ -301,6 +319,14 @@ class Inventory:
     # -- the list variants: each document in its own unit of work
 
     def conduct_list(self, refs: Iterable[DocumentRef], keys: ActionKeys) -> None:
+        refs = list(refs)
+        if self.deviations.conduct_list_atomic:  # all or nothing: a document that cannot be conducted stops the list first
+            for ref in refs:
+                doc = self.document(ref.id)
+                with self.repo.transaction() as tx:
+                    empty = doc is not None and not tx.elements_of(doc.id)
+                if doc is None or doc.status == CONDUCTED or empty:
+                    self.conduct(ref.id, keys, shown_id=ref.shown)
         _each(refs, self.conduct, keys)
 
     def cancel_list(self, refs: Iterable[DocumentRef], keys: ActionKeys) -> None:
