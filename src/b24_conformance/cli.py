@@ -52,6 +52,8 @@ def _is_target_error(exc: Exception) -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     if args.target and len(args.target) > 1:
         return _run_portals(args)
+    if getattr(args, "cassettes", None) == _SHIPPED:
+        return _run_shipped(args)
     from .contract.clause import load_clauses
     from .report.stream import ReportStream
     from .report.terminal import Progress
@@ -74,6 +76,101 @@ def cmd_run(args: argparse.Namespace) -> int:
         handlers = [stream] if args.quiet else [Progress(sys.stdout), stream]
         runner.run(clauses, handlers)
     return _render_views(stream.path, secrets=runner.redactor.secrets, written_here=True)
+
+
+class _Segments:
+    """The handlers of one run made of several recordings: one header, every verdict numbered in
+    the whole run, one footer with every segment's verdicts and requests."""
+
+    def __init__(self, handlers, total: int, clause_files: tuple[str, ...]) -> None:
+        self.handlers, self.total, self.clause_files = handlers, total, clause_files
+        self.info = None
+        self.verdicts: list = []
+        self.requests = 0
+        self.duration_s = 0.0
+
+    def start(self, info) -> None:
+        if self.info is None:
+            from dataclasses import replace
+
+            self.info = replace(info, target="the shipped cassettes, a recording per method",
+                                clause_files=self.clause_files)
+            for handler in self.handlers:
+                handler.start(self.info)
+
+    def verdict(self, verdict, index: int, total: int) -> None:
+        self.verdicts.append(verdict)
+        for handler in self.handlers:
+            handler.verdict(verdict, len(self.verdicts), self.total)
+
+    def finish(self, result) -> None:
+        self.requests += result.request_count
+        self.duration_s += result.duration_s
+
+    def close(self) -> None:
+        from .verdict import RunResult
+
+        if self.info is not None:
+            result = RunResult(info=self.info, verdicts=tuple(self.verdicts), duration_s=self.duration_s,
+                               request_count=self.requests)
+            for handler in self.handlers:
+                handler.finish(result)
+
+
+def _shipped_folders(clauses) -> list[tuple[Path, list]]:
+    """Each clause goes to the recording of its own method's folder when that recording holds it,
+    else to the first recording that does; a clause no recording holds stays with the seed page's
+    (where it is an honest cassette miss: ERROR)."""
+    from . import paths
+    from .target.cassette import SIDECAR
+
+    root = paths.cassettes_dir()
+    recorded = {}
+    for folder in sorted(p for p in root.iterdir() if (p / SIDECAR).is_file()):
+        try:
+            recorded[folder] = set(json.loads((folder / SIDECAR).read_text(encoding="utf-8")).get("clauses") or ())
+        except (OSError, ValueError, AttributeError):
+            recorded[folder] = set()  # cassette_target names the broken sidecar when it is used
+    seed = root / "catalog.document.cancel"
+    chosen: dict[Path, list] = {}
+    for clause in clauses:
+        own = root / clause.method
+        holders = [own] if clause.id in recorded.get(own, ()) else [f for f, ids in recorded.items() if clause.id in ids]
+        chosen.setdefault(holders[0] if holders else seed, []).append(clause)
+    return list(chosen.items())
+
+
+def _run_shipped(args: argparse.Namespace) -> int:
+    """`run --cassettes`: every shipped recording replayed offline as one run, one report."""
+    from .contract.clause import load_clauses
+    from .report.stream import ReportStream
+    from .report.terminal import Progress
+    from .runner import Runner, RunOptions, prepare_run
+
+    clauses = _select(load_clauses(), args.clause)
+    segments = _shipped_folders(clauses)
+    options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
+                         manifest_dir=Path(args.manifest_dir), strict=args.strict,
+                         baseline=Path(args.baseline) if args.baseline else None)
+    secrets: set[str] = set()
+    with ExitStack() as stack:
+        stream = ReportStream(Path(args.reports))
+        stack.callback(stream.close)
+        handlers = [stream] if args.quiet else [Progress(sys.stdout), stream]
+        files = tuple(sorted({Path(c.file).name for c in clauses if c.file}))
+        combined = _Segments(handlers, len(clauses), files)
+        print(f"b24-conformance {__version__}: {len(clauses)} clause(s) from {len(segments)} shipped recording(s) "
+              f"({', '.join(f.name for f, _ in segments)}), profile {args.profile}", flush=True)
+        for folder, chosen in segments:
+            args.cassettes = str(folder)
+            with ExitStack() as inner:
+                config, seg_options = prepare_run(_choice(args), options, inner)
+                runner = Runner(config, seg_options)
+                stream.secrets = tuple(sorted(set(stream.secrets) | set(runner.redactor.secrets)))
+                secrets |= set(runner.redactor.secrets)
+                runner.run(chosen, [combined])
+        combined.close()
+    return _render_views(stream.path, secrets=tuple(secrets), written_here=True)
 
 
 def _run_portals(args: argparse.Namespace) -> int:

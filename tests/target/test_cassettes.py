@@ -118,3 +118,21 @@ def test_two_recordings_on_a_loaded_machine_are_byte_identical(tmp_path):
     for data in sidecars:
         data.pop("recorded_at")
     assert sidecars[0] == sidecars[1]
+
+
+def test_run_cassettes_replays_every_shipped_recording_as_one_run(tmp_path, capsys):
+    """`run --cassettes` with no folder: every clause of every clause file, each from the recording
+    of its own method, in one report; none is left to miss (ERROR)."""
+    from b24_conformance.cli import main
+    from b24_conformance.contract.clause import load_clauses
+    from b24_conformance.report.jsonreport import load_report
+
+    code = main(["run", "-q", "--cassettes", "--reports", str(tmp_path), "--manifest-dir", str(tmp_path / "m")])
+    out = capsys.readouterr().out
+    folders = sorted(p.name for p in paths.cassettes_dir().iterdir() if (p / "_recording.json").is_file())
+    assert len(folders) > 1 and f"from {len(folders)} shipped recording(s)" in out
+    report = load_report(tmp_path / "report.json")
+    outcomes = {v.clause_id: v.outcome.name for v in report.verdicts}
+    assert code == 0
+    assert set(outcomes) == {c.id for c in load_clauses()}
+    assert set(outcomes.values()) == {"PASS"}
