@@ -159,7 +159,7 @@ def _run_shipped(args: argparse.Namespace) -> int:
         handlers = [stream] if args.quiet else [Progress(sys.stdout), stream]
         files = tuple(sorted({Path(c.file).name for c in clauses if c.file}))
         combined = _Segments(handlers, len(clauses), files)
-        print(f"b24-conformance {__version__}: {len(clauses)} clause(s) from {len(segments)} shipped recording(s) "
+        print(f"b24-conformance {__version__}: {len(clauses)} clause(s) from the shipped cassettes, {len(segments)} recording(s) "
               f"({', '.join(f.name for f, _ in segments)}), profile {args.profile}", flush=True)
         for folder, chosen in segments:
             args.cassettes = str(folder)

@@ -130,7 +130,7 @@ def test_run_cassettes_replays_every_shipped_recording_as_one_run(tmp_path, caps
     code = main(["run", "-q", "--cassettes", "--reports", str(tmp_path), "--manifest-dir", str(tmp_path / "m")])
     out = capsys.readouterr().out
     folders = sorted(p.name for p in paths.cassettes_dir().iterdir() if (p / "_recording.json").is_file())
-    assert len(folders) > 1 and f"from {len(folders)} shipped recording(s)" in out
+    assert len(folders) > 1 and f"from the shipped cassettes, {len(folders)} recording(s)" in out
     report = load_report(tmp_path / "report.json")
     outcomes = {v.clause_id: v.outcome.name for v in report.verdicts}
     assert code == 0
