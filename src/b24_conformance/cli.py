@@ -57,12 +57,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .contract.clause import load_clauses
     from .report.stream import ReportStream
     from .report.terminal import Progress
-    from .runner import Runner, RunOptions, prepare_run
+    from .runner import Runner, prepare_run
 
     clauses = _select(load_clauses(), args.clause)
-    options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
-                         manifest_dir=Path(args.manifest_dir), strict=args.strict,
-                         baseline=Path(args.baseline) if args.baseline else None)
+    options = _run_options(args)
     with ExitStack() as stack:
         config, options = prepare_run(_choice(args), options, stack)
         runner = Runner(config, options)
@@ -122,14 +120,15 @@ def _shipped_folders(clauses) -> list[tuple[Path, list]]:
     else to the first recording that does; a clause no recording holds stays with the seed page's
     (where it is an honest cassette miss: ERROR)."""
     from . import paths
-    from .target.cassette import SIDECAR
+    from .errors import TargetConfigInvalid
+    from .target.cassette import SIDECAR, read_sidecar
 
     root = paths.cassettes_dir()
     recorded = {}
     for folder in sorted(p for p in root.iterdir() if (p / SIDECAR).is_file()):
         try:
-            recorded[folder] = set(json.loads((folder / SIDECAR).read_text(encoding="utf-8")).get("clauses") or ())
-        except (OSError, ValueError, AttributeError):
+            recorded[folder] = set(read_sidecar(folder).get("clauses") or ())
+        except TargetConfigInvalid:
             recorded[folder] = set()  # cassette_target names the broken sidecar when it is used
     seed = root / "catalog.document.cancel"
     chosen: dict[Path, list] = {}
@@ -140,18 +139,24 @@ def _shipped_folders(clauses) -> list[tuple[Path, list]]:
     return list(chosen.items())
 
 
+def _run_options(args: argparse.Namespace):
+    from .runner import RunOptions
+
+    return RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
+                      manifest_dir=Path(args.manifest_dir), strict=args.strict,
+                      baseline=Path(args.baseline) if args.baseline else None)
+
+
 def _run_shipped(args: argparse.Namespace) -> int:
     """`run --cassettes`: every shipped recording replayed offline as one run, one report."""
     from .contract.clause import load_clauses
     from .report.stream import ReportStream
     from .report.terminal import Progress
-    from .runner import Runner, RunOptions, prepare_run
+    from .runner import Runner, prepare_run
 
     clauses = _select(load_clauses(), args.clause)
     segments = _shipped_folders(clauses)
-    options = RunOptions(profile=args.profile, allow_writes=args.allow_writes, allow_burst=args.allow_burst,
-                         manifest_dir=Path(args.manifest_dir), strict=args.strict,
-                         baseline=Path(args.baseline) if args.baseline else None)
+    options = _run_options(args)
     secrets: set[str] = set()
     with ExitStack() as stack:
         stream = ReportStream(Path(args.reports))
@@ -235,11 +240,8 @@ def _target(args: argparse.Namespace, stack: ExitStack):
 
 
 def _choice(args: argparse.Namespace):
-    from . import paths
     from .target.resolve import TargetChoice
 
-    if getattr(args, "cassettes", None) == _SHIPPED:
-        args.cassettes = str(paths.cassettes_dir() / "catalog.document.cancel")
     targets = args.target or []
     if len(targets) > 1:
         raise UsageError("this command takes one --target")
