@@ -149,7 +149,7 @@ class Engine:
                 return missing
         if clause.live == "opt-in" and self.config.kind == "live" and not self.options.allow_burst:
             return f"the rate-limit probe floods the portal; pass {option}allow-burst to run it on a live portal"
-        if clause.given and not self.writes:
+        if (clause.given or clause.when.creates) and not self.writes:
             return f"needs documents of its own; pass {option}allow-writes to let the suite write to this portal"
         if (self.checked and self.checked.inventory is False
                 and any(d.status in ("Y", "C") for d in clause.given)):
@@ -231,6 +231,13 @@ class Engine:
             if isinstance(world, TargetError):
                 done[clause.id] = self._seen(clause, started, fault=world.message)
                 continue
+            world.read_fields = tuple(sorted({f for fs in clause.then.after_fields.values() for f in fs}))
+            if clause.when.creates:
+                try:
+                    self._sandbox().expect_created(world, clause)
+                except TargetError as exc:
+                    done[clause.id] = self._seen(clause, started, fault=exc.message, world=world)
+                    continue
             mark = self.client.request_count
             try:
                 asked = self._perform(clause, world)
@@ -240,17 +247,19 @@ class Engine:
             except TargetError as exc:
                 done[clause.id] = self._seen(clause, started, fault=exc.message, world=world)
                 continue
+            if clause.when.creates:
+                self._sandbox().record_created(world, clause, _bodies(asked.replies))
             bucket = self._bucket_after(clause, asked)
             calls[clause.id] = (replace(asked, bucket_after=bucket), self.client.exchanges[mark:])
         built = [(clause, w) for clause in ready if isinstance(w := worlds[clause.id], World) and w.documents]
         seen: dict[str, dict[str, Any]] = {}
         if built:
-            wanted = [(w, c.id in calls and bool(c.then.after_status or c.then.after_balances)) for c, w in built]
+            wanted = [(w, c.id in calls and c.then.reads_after) for c, w in built]
             try:
                 seen = self._sandbox().observe(wanted)
             except TargetError as exc:  # the answers stand; only the after-state is unknown
                 for clause, w in built:
-                    if clause.id in calls and (clause.then.after_status or clause.then.after_balances):
+                    if clause.id in calls and clause.then.reads_after:
                         asked, own_exchanges = calls[clause.id]
                         done[clause.id] = self._seen(clause, started, fault=exc.message, world=w,
                                                      own=own_exchanges, replies=asked.replies,
@@ -264,7 +273,7 @@ class Engine:
             after = seen.get(clause.id, {})
             done[clause.id] = self._seen(
                 clause, started, world=world, own=own, replies=asked.replies,
-                statuses=after.get("status", {}), balances=_readings(clause, world, after.get("balances")),
+                statuses=after.get("status", {}), documents=after.get("documents", {}), balances=_readings(clause, world, after.get("balances")),
                 references=world.references(), reproduction=asked.reproduction, bucket_after=asked.bucket_after)
         return [done[c.id] for c in clauses]
 
@@ -454,6 +463,17 @@ class Asked:
     replies: tuple[Reply | ClientReply, ...]
     reproduction: str
     bucket_after: str = ""
+
+
+def _bodies(replies: tuple[Reply | ClientReply, ...]) -> list[Any]:
+    """The bodies a created document's id can be read from: the response, or what a client returned."""
+    out = []
+    for reply in replies:
+        if isinstance(reply, ClientReply):
+            out.append(reply.returned if reply.whole else {"result": reply.returned})
+        else:
+            out.append(reply.body)
+    return out
 
 
 def _plain(value: Any) -> Any:

@@ -386,6 +386,28 @@ def check_after_balances(then: Then, observation: Observation, ctx: Context) -> 
     return fields
 
 
+def check_after_fields(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """Each named field of each document, as read back after the call, against the value given."""
+    fields = []
+    for label, wanted in then.after_fields.items():
+        row = observation.documents.get(label, MISSING)
+        for name, value in wanted.items():
+            want = ctx.resolve(value)
+            got = row.get(name, MISSING) if isinstance(row, Mapping) else MISSING
+            fields.append(_field(f"after.fields.{label}.{name}", want, got, same_json(want, got)))
+    return fields
+
+
+def check_after_exists(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """Whether each document is still found after the call; a document not read back is no answer."""
+    fields = []
+    for label, want in then.after_exists.items():
+        row = observation.documents.get(label, MISSING)
+        got = MISSING if row is MISSING else row is not None
+        fields.append(_field(f"after.exists.{label}", want, got, got is want))
+    return fields
+
+
 CHECKS: dict[str, Check] = {
     "http": _single("http"),
     "message": _single("message"),
@@ -395,6 +417,8 @@ CHECKS: dict[str, Check] = {
     "batch": check_batch,
     "after.status": check_after_status,
     "after.balances": check_after_balances,
+    "after.fields": check_after_fields,
+    "after.exists": check_after_exists,
 }
 
 

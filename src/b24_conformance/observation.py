@@ -147,6 +147,9 @@ class Observation:
     replies: tuple[Reply | ClientReply, ...] = ()
     statuses: Mapping[str, str | None] = field(default_factory=dict)
     balances: tuple[BalanceReading, ...] = ()
+    # the rows read back after the call by document label (None: listed and not found; a label
+    # that is absent was not read); only the fields the clause asks about, with id and status
+    documents: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
     references: Mapping[str, Any] = field(default_factory=dict)
     exchanges: tuple[Exchange, ...] = ()
     reproduction: str = ""

@@ -83,6 +83,7 @@ class When:
     concurrent: int = 1
     burst: int = 0
     drained: bool = False  # the request bucket is overflowed just before the request
+    creates: str = ""  # the label of the document the call creates (recorded and cleaned up by the sandbox)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +117,13 @@ class Then:
     batch_absent: tuple[str, ...] = ()
     after_status: Mapping[str, str] = field(default_factory=dict)
     after_balances: Mapping[str, str] = field(default_factory=dict)  # document label -> mode
+    after_fields: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label -> field -> value
+    after_exists: Mapping[str, bool] = field(default_factory=dict)  # label -> still found
+
+    @property
+    def reads_after(self) -> bool:
+        """The clause asks about the documents after the call (so they are read back)."""
+        return bool(self.after_status or self.after_balances or self.after_fields or self.after_exists)
 
     def checked_keys(self) -> tuple[str, ...]:
         """The `then` keys of the clause file this clause sets, as grading's check table names them."""
@@ -123,7 +131,8 @@ class Then:
         return keys + tuple(k for k, on in (
             ("responses", bool(self.responses)),
             ("batch", bool(self.batch_result or self.batch_errors or self.batch_absent)),
-            ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances))) if on)
+            ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances)),
+            ("after.fields", bool(self.after_fields)), ("after.exists", bool(self.after_exists))) if on)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,6 +251,7 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         concurrent=when_raw.get("concurrent", 1),
         burst=when_raw.get("burst", 0),
         drained=bool(when_raw.get("drained", False)),
+        creates=when_raw.get("creates", ""),
     )
     then_raw = raw["then"]
     batch_then = then_raw.get("batch") or {}
@@ -259,6 +269,8 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         batch_absent=tuple(batch_then.get("absent", ())),
         after_status=after.get("status", {}),
         after_balances=balances or {},
+        after_fields=after.get("fields", {}),
+        after_exists=after.get("exists", {}),
     )
     return Clause(
         id=raw["id"], level=raw["level"], title=raw["title"], citation=citation,

@@ -61,6 +61,32 @@ class Deviations:
     cancel_list_missing_says_single: bool = _domain()  # cancel's own not-found text in the list
     cancel_list_rights_untitled: bool = _domain()  # the rights refusal does not name the document
     bucket_never_drains: bool = _domain()  # the request counter never decreases: once over X, refused for ever
+    # -- issue 11: add, update, delete, deleteList, getFields, mode.status, aliases --
+    add_conducts: bool = _domain()  # the new document is conducted (status Y), not a draft
+    add_drops_optional: bool = _domain()  # commentary and docNumber given to add are not stored
+    add_stores_receipt: bool = _domain()  # every new document is a receipt (A) in USD, whatever was given
+    add_accepts_unknown_type: bool = _domain()  # an unknown docType is stored as a receipt
+    add_ignores_right: bool = _domain()
+    add_ignores_plan: bool = _domain()
+    add_fields_optional: bool = _domain()  # a missing `fields` is an empty object
+    add_currency_default: bool = _domain()  # a missing currency becomes USD
+    update_resets_unsent: bool = _domain()  # header fields not given are cleared (PUT, not PATCH)
+    update_drops_doc_number: bool = _domain()  # a new docNumber is not stored
+    update_missing_says_not_found: bool = _domain()  # the page's JSON sample text, not its table row
+    update_ignores_right: bool = _domain()
+    update_ignores_plan: bool = _domain()
+    document_id_defaults_zero: bool = _domain()  # update/delete without id look up document 0
+    delete_keeps_document: bool = _domain()  # answers true, removes nothing
+    delete_removes_conducted: bool = _domain()  # a conducted document is deleted (true)
+    delete_refuses_cancelled: bool = _domain()  # a cancelled document answers null like a conducted one
+    delete_missing_succeeds: bool = _domain()  # a missing document answers true
+    delete_ignores_delete_right: bool = _domain()
+    delete_ignores_store_right: bool = _domain()
+    delete_ignores_plan: bool = _domain()
+    delete_list_atomic: bool = _domain()  # one refusal deletes none of the list
+    delete_list_skips_conducted: bool = _domain()  # a conducted document is passed over silently
+    delete_list_ignores_plan: bool = _domain()
+    delete_list_ids_optional: bool = _domain()  # a missing documentIds is an empty list
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()
     no_time_block: bool = _wire()

@@ -125,7 +125,7 @@ class Inventory:
         """Create a draft (`N`). The caller has checked the plan, the type and the create right."""
         with self.repo.transaction() as tx:
             doc_id = tx.add_document(
-                new, status=DRAFT, created_by=new.created_by if new.created_by is not None else self.user_id,
+                new, status=CONDUCTED if self.deviations.add_conducts else DRAFT, created_by=new.created_by if new.created_by is not None else self.user_id,
                 modified_by=self.user_id, stamp=iso(self.now),
             )
             if new.doc_number is None:
@@ -138,7 +138,7 @@ class Inventory:
             doc = _document(tx, doc_id)
             if doc is None:
                 raise PortalError(keys.not_found)
-            if not self.rights.may("edit", doc.doc_type):
+            if not self.rights.may("edit", doc.doc_type) and not self.deviations.update_ignores_right:
                 raise PortalError(keys.no_rights)
             values = {DOCUMENT_UPDATABLE[k]: v for k, v in changes.items() if k in DOCUMENT_UPDATABLE}
             values.setdefault("modified_by", self.user_id)
@@ -156,14 +156,28 @@ class Inventory:
             if doc is None:
                 raise PortalError(keys.not_found, id=shown_id)
             stores = set().union(*(i.stores for i in tx.elements_of(doc.id)))
-            if not self.rights.may("delete", doc.doc_type) or not self.rights.may_stores(stores):
+            if not self._may_delete(doc.doc_type, stores):
                 raise PortalError(keys.no_rights, id=doc.id, title=doc.display_title)
-            if doc.status == CONDUCTED:
+            if self._undeletable(doc, keys):
                 if keys.refused:
                     raise PortalError(keys.refused, id=doc.id, title=doc.display_title)
                 return None
-            tx.delete_document(doc.id)
+            if not self.deviations.delete_keeps_document:
+                tx.delete_document(doc.id)
             return True
+
+    def _may_delete(self, doc_type: str, stores: set[int]) -> bool:
+        dv = self.deviations
+        return ((self.rights.may("delete", doc_type) or dv.delete_ignores_delete_right)
+                and (self.rights.may_stores(stores) or dv.delete_ignores_store_right))
+
+    def _undeletable(self, doc: Document, keys: ActionKeys) -> bool:
+        """A conducted document cannot be deleted (the mutants: a cancelled one neither, or a
+        single delete removes a conducted one)."""
+        dv = self.deviations
+        if doc.status == CANCELLED and dv.delete_refuses_cancelled:
+            return True
+        return doc.status == CONDUCTED and not (dv.delete_removes_conducted and not keys.refused)
 
     # -- the state machine: N --conduct--> Y --cancel--> C --conduct--> Y
 
@@ -339,6 +353,12 @@ class Inventory:
         _each(refs, self.cancel, keys)
 
     def delete_list(self, refs: Iterable[DocumentRef], keys: ActionKeys) -> None:
+        refs = list(refs)
+        if self.deviations.delete_list_atomic:  # all or nothing: a document that cannot go stops the list first
+            for ref in refs:
+                doc = self.document(ref.id)
+                if doc is None or doc.status == CONDUCTED:
+                    self.delete_document(ref.id, keys, shown_id=ref.shown)
         _each(refs, self.delete_document, keys)
 
     # -- document items: they change only in a draft

@@ -62,11 +62,15 @@ class World:
     ready: dict[tuple[str, str], float] = field(default_factory=dict)  # balances before the call
     cleaned: bool = False  # the clean-up already ran (inside the observation batch)
     exchanges: list[Exchange] = field(default_factory=list)  # the shared batches this clause used
+    user_id: int | None = None  # the run's responsible user: `$run.user`
+    read_fields: tuple[str, ...] = ()  # document fields read back besides id and status
 
     def resolve(self, value: Any) -> Any:
         """Replace `$label.field` references with what the sandbox built."""
         if isinstance(value, str) and value.startswith("$") and "." in value:
             label, attr = value[1:].split(".", 1)
+            if label == "run" and attr == "user" and self.user_id is not None:
+                return self.user_id
             doc = self.documents.get(label)
             if doc is None:
                 raise TargetError(f"clause {self.clause_id}: unknown reference {value}")
@@ -83,6 +87,8 @@ class World:
         for label, doc in self.documents.items():
             refs[f"${label}.id"] = doc.id
             refs[f"${label}.title"] = doc.title
+        if self.user_id is not None:
+            refs["$run.user"] = self.user_id
         return refs
 
 
@@ -166,7 +172,7 @@ class Sandbox:
     # -- set-up -------------------------------------------------------------------------------
     def plan(self, clause: Clause, key: str = "") -> Plan:
         """The batch commands that build the clause's documents (no request is sent)."""
-        plan = Plan(clause=clause, world=World(clause_id=clause.id), key=key)
+        plan = Plan(clause=clause, world=World(clause_id=clause.id, user_id=self.responsible_id), key=key)
         world, commands = plan.world, plan.commands
         products = sorted({item.product for doc in clause.given for item in doc.items})
         short = clause.id.replace(".", "-")[:40]
@@ -317,6 +323,7 @@ class Sandbox:
             if undo:
                 self._record_cleanup(world, key, results, errors)
             seen[world.clause_id] = self._read(world, key, results) if wanted else {}
+            self._forget_vanished(world, seen[world.clause_id].get("documents", {}))
         return seen
 
     def _observe_commands(self, world: World, key: str) -> dict[str, Command]:
@@ -324,7 +331,7 @@ class Sandbox:
         for label, state in world.documents.items():
             if state.id:
                 commands[f"{key}doc_{label}"] = ("catalog.document.list", {
-                    "filter": {"id": state.id}, "select": ["id", "status"]})
+                    "filter": {"id": state.id}, "select": ["id", "status", *world.read_fields]})
         for label, pid in world.products.items():
             commands[f"{key}bal_{label}"] = ("catalog.storeproduct.list", {"filter": {"productId": pid}})
         return commands
@@ -337,7 +344,7 @@ class Sandbox:
         now: dict[tuple[str, str], float] = {}
         for label in world.products:
             now.update(self._balances(label, _dig(results, f"{key}bal_{label}", "storeProducts") or []))
-        return {"status": status, "balances": now}
+        return {"status": status, "balances": now, "documents": _rows(world, key, results)}
 
     def cleanup(self, world: World) -> None:
         """Undo the clause's documents and products; errors here are reported, not fatal."""
@@ -374,6 +381,35 @@ class Sandbox:
                              + [s.stock_id for s in docs if s.stock_id and gone(f"xs_{s.label}")])
         self.manifest.remove("products", [pid for label, pid in world.products.items() if gone(f"xp_{label}")])
         world.cleaned = True
+
+    # -- documents the clause's own call creates -----------------------------------------------
+    def expect_created(self, world: World, clause: Clause) -> None:
+        """Before a call that creates a document: its title (`$label.title`) goes into the manifest,
+        so that an unanswered call still leaves a way to find and remove what it made."""
+        label = clause.when.creates
+        short = clause.id.replace(".", "-")[:40]
+        state = DocumentState(label=label, type="", title=f"{self.prefix}{short} {label}")
+        world.documents[label] = state
+        world.user_id = self.responsible_id
+        world.read_fields = tuple(sorted({f for fields in clause.then.after_fields.values() for f in fields}))
+        self.manifest.intend("documents", [state.title])
+
+    def record_created(self, world: World, clause: Clause, bodies: Iterable[Any]) -> None:
+        """After the call: the created document's id (result.document.id) into the manifest, or the
+        title settled when the portal answered and created nothing."""
+        state = world.documents[clause.when.creates]
+        for body in bodies:
+            state.id = state.id or _as_int(_dig(body, "result", "document", "id"))
+        if state.id:
+            self.manifest.add("documents", [state.id], titles=[state.title])
+        else:
+            self.manifest.settle("documents", [state.title])
+
+    def _forget_vanished(self, world: World, rows: Mapping[str, Any]) -> None:
+        """A document read back as not found (the clause's call deleted it) is no longer the run's to remove."""
+        gone = [s.id for label, s in world.documents.items() if s.id and label in rows and rows[label] is None]
+        if gone:
+            self.manifest.remove("documents", gone)
 
     # -- helpers --------------------------------------------------------------------------------
     def _stock_up(self, plan: Plan, doc: DocumentSpec, title: str) -> None:
@@ -424,6 +460,18 @@ def pack(groups: Sequence[Sized], limit: int) -> list[list[int]]:
         batches[-1].append(n)
         size += len(group)
     return [b for b in batches if b]
+
+
+def _rows(world: World, key: str, results: Mapping[str, Any]) -> dict[str, Any]:
+    """Each document's row as read back: None when the list answered without it; a document whose
+    list command got no answer is left out (not read)."""
+    rows: dict[str, Any] = {}
+    for label in world.documents:
+        answer = results.get(f"{key}doc_{label}")
+        if isinstance(answer, dict) and isinstance(answer.get("documents"), list):
+            docs = answer["documents"]
+            rows[label] = docs[0] if docs and isinstance(docs[0], dict) else None
+    return rows
 
 
 def _ref(key: str) -> str:

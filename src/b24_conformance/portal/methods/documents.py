@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..entities import DOC_TYPES, ActionKeys, DocumentRef, NewDocument
@@ -46,13 +47,19 @@ UPDATE = ActionKeys("update.not-found", "update.no-rights", "update.no-rights", 
 
 
 def document_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
-    fields = fields_param(params)
+    dv = ctx.deviations
+    fields = {} if dv.add_fields_optional and "fields" not in params else fields_param(params)
+    if dv.add_currency_default:
+        fields = {"currency": "USD", **fields}
     inv = ctx.inventory()
-    inv.require_plan("add.plan")
+    if not dv.add_ignores_plan:
+        inv.require_plan("add.plan")
     doc_type = fields.get("docType")
+    if dv.add_accepts_unknown_type and doc_type not in DOC_TYPES:
+        doc_type = "A"
     if not isinstance(doc_type, str) or doc_type not in DOC_TYPES:
         raise PortalError("add.bad-doc-type")
-    if not inv.rights.may("edit", doc_type):
+    if not inv.rights.may("edit", doc_type) and not dv.add_ignores_right:
         raise PortalError("add.no-rights")
     currency = to_text(required(fields, "currency"), "currency")
     if not currency:
@@ -71,7 +78,23 @@ def document_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
         doc_number=to_text(fields.get("docNumber"), "docNumber") or None,
         created_by=to_id(fields.get("createdBy"), "createdBy"),
     )
-    return {"document": inv.add_document(new).to_api()}
+    return {"document": inv.add_document(_deviant_new(dv, new)).to_api()}
+
+
+def _deviant_new(dv: Any, new: NewDocument) -> NewDocument:
+    """The new document as a mutant stores it (unchanged on a faithful portal)."""
+    if dv.add_drops_optional:
+        new = replace(new, commentary=None, doc_number=None)
+    if dv.add_stores_receipt:
+        new = replace(new, doc_type="A", currency="USD")
+    return new
+
+
+def _document_id(ctx: CallContext, params: Mapping[str, Any]) -> int | None:
+    """The `id` of update and delete; the `document_id_defaults_zero` mutant looks up 0 when it is missing."""
+    if ctx.deviations.document_id_defaults_zero and "id" not in params:
+        return 0
+    return int_param(params, "id")
 
 
 def _raise_missing(param: str) -> Any:
@@ -91,14 +114,21 @@ _UPDATE_PARSERS: Mapping[str, Callable[[Any, str], Any]] = {
 
 
 def document_update(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
-    doc_id = int_param(params, "id")
+    dv = ctx.deviations
+    doc_id = _document_id(ctx, params)
     fields = fields_param(params)
     inv = ctx.inventory()
-    inv.require_plan("update.plan")
+    if not dv.update_ignores_plan:
+        inv.require_plan("update.plan")
     changes = {k: parse(fields[k], k) for k, parse in _UPDATE_PARSERS.items() if k in fields}
     if changes.get("dateModify") is None:
         changes.pop("dateModify", None)
-    return {"document": inv.update_document(doc_id, changes, UPDATE).to_api()}
+    if dv.update_resets_unsent:
+        changes = {**{k: None for k in ("commentary", "docNumber", "title", "total")}, **changes}
+    if dv.update_drops_doc_number:
+        changes.pop("docNumber", None)
+    keys = replace(UPDATE, not_found="delete.not-found") if dv.update_missing_says_not_found else UPDATE
+    return {"document": inv.update_document(doc_id, changes, keys).to_api()}
 
 
 def document_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
@@ -135,7 +165,13 @@ def _one_document(
 
 
 def document_delete(ctx: CallContext, params: Mapping[str, Any]) -> bool | None:
-    inv, doc_id = _one_document(ctx, params, "delete.plan", None)  # delete does not check the mode
+    dv = ctx.deviations
+    doc_id = _document_id(ctx, params)
+    inv = ctx.inventory()
+    if not dv.delete_ignores_plan:
+        inv.require_plan("delete.plan")  # delete does not check the mode
+    if dv.delete_missing_succeeds and inv.document(doc_id) is None:
+        return True
     return inv.delete_document(doc_id, DELETE, shown_id=shown(doc_id))
 
 
@@ -177,8 +213,15 @@ def document_cancel_list(ctx: CallContext, params: Mapping[str, Any]) -> bool:
 
 
 def document_delete_list(ctx: CallContext, params: Mapping[str, Any]) -> bool:
-    inv, refs = _for_each_document(ctx, params, "delete-list.plan", None)  # delete does not check the mode
-    inv.delete_list(refs, DELETE_LIST)
+    dv = ctx.deviations
+    if dv.delete_list_ids_optional and "documentIds" not in params:
+        params = {**params, "documentIds": []}
+    if dv.delete_list_ignores_plan:
+        ids = to_array(required(params, "documentIds"), "documentIds")
+        inv, refs = ctx.inventory(), [DocumentRef(maybe_int(raw), shown(raw)) for raw in ids]
+    else:
+        inv, refs = _for_each_document(ctx, params, "delete-list.plan", None)  # delete does not check the mode
+    inv.delete_list(refs, replace(DELETE_LIST, refused="") if dv.delete_list_skips_conducted else DELETE_LIST)
     return True
 
 
