@@ -408,6 +408,19 @@ def check_after_exists(then: Then, observation: Observation, ctx: Context) -> li
     return fields
 
 
+def check_result_at(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """Values inside the result at dot paths; a path that leads nowhere is <missing>."""
+    body = observation.reply.body
+    fields = []
+    for path, value in then.result_at.items():
+        got: Any = body.get("result", MISSING) if isinstance(body, dict) else MISSING
+        for key in path.split("."):
+            got = got.get(key, MISSING) if isinstance(got, dict) else MISSING
+        want = ctx.resolve(value)
+        fields.append(_field(f"result.{path}", want, got, same_json(want, got)))
+    return fields
+
+
 CHECKS: dict[str, Check] = {
     "http": _single("http"),
     "message": _single("message"),
@@ -419,6 +432,7 @@ CHECKS: dict[str, Check] = {
     "after.balances": check_after_balances,
     "after.fields": check_after_fields,
     "after.exists": check_after_exists,
+    "result_at": check_result_at,
 }
 
 

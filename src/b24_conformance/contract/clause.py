@@ -119,6 +119,7 @@ class Then:
     after_balances: Mapping[str, str] = field(default_factory=dict)  # document label -> mode
     after_fields: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label -> field -> value
     after_exists: Mapping[str, bool] = field(default_factory=dict)  # label -> still found
+    result_at: Mapping[str, Any] = field(default_factory=dict)  # dot path inside `result` -> value
 
     @property
     def reads_after(self) -> bool:
@@ -132,7 +133,8 @@ class Then:
             ("responses", bool(self.responses)),
             ("batch", bool(self.batch_result or self.batch_errors or self.batch_absent)),
             ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances)),
-            ("after.fields", bool(self.after_fields)), ("after.exists", bool(self.after_exists))) if on)
+            ("after.fields", bool(self.after_fields)), ("after.exists", bool(self.after_exists)),
+            ("result_at", bool(self.result_at))) if on)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -271,6 +273,7 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         after_balances=balances or {},
         after_fields=after.get("fields", {}),
         after_exists=after.get("exists", {}),
+        result_at=then_raw.get("result_at", {}),
     )
     return Clause(
         id=raw["id"], level=raw["level"], title=raw["title"], citation=citation,

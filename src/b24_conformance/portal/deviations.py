@@ -87,6 +87,15 @@ class Deviations:
     delete_list_skips_conducted: bool = _domain()  # a conducted document is passed over silently
     delete_list_ignores_plan: bool = _domain()
     delete_list_ids_optional: bool = _domain()  # a missing documentIds is an empty list
+    get_fields_requires_edit: bool = _domain()  # a document right asked besides the catalog view right
+    get_fields_ignores_read: bool = _domain()
+    get_fields_all_optional: bool = _domain()  # every field described as not required
+    get_fields_immutable_editable: bool = _domain()  # currency and docType described as changeable
+    get_fields_old_shape: bool = _domain()  # catalog.document.fields' array of descriptions
+    mode_status_always_y: bool = _domain()  # "Y" whether inventory management is on or not
+    mode_status_boolean: bool = _domain()  # JSON true/false instead of the strings 'Y'/'N'
+    mode_status_requires_admin: bool = _domain()
+    mode_status_ignores_read: bool = _domain()
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()
     no_time_block: bool = _wire()

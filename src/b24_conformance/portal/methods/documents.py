@@ -137,8 +137,24 @@ def document_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
 
 
 def document_get_fields(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
-    require_read(ctx, "read.no-rights")
-    return {"document": {k: dict(v) for k, v in DOCUMENT_FIELDS.items()}}
+    dv = ctx.deviations
+    if not dv.get_fields_ignores_read:
+        require_read(ctx, "read.no-rights")
+    if dv.get_fields_requires_edit and not ctx.rights.may("edit", "A"):
+        raise PortalError("read.no-rights")
+    if dv.get_fields_old_shape:
+        return {"document": deprecated_fields(DOCUMENT_FIELDS)}
+    return {"document": {k: _deviant_field(dv, k, v) for k, v in DOCUMENT_FIELDS.items()}}
+
+
+def _deviant_field(dv: Any, name: str, description: Mapping[str, Any]) -> dict[str, Any]:
+    """One field's description as a mutant gives it (unchanged on a faithful portal)."""
+    out = dict(description)
+    if dv.get_fields_all_optional:
+        out["isRequired"] = False
+    if dv.get_fields_immutable_editable and name in ("currency", "docType"):
+        out["isImmutable"] = False
+    return out
 
 
 def document_fields(ctx: CallContext, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -147,9 +163,16 @@ def document_fields(ctx: CallContext, params: Mapping[str, Any]) -> list[dict[st
     return deprecated_fields(DOCUMENT_FIELDS)
 
 
-def mode_status(ctx: CallContext, params: Mapping[str, Any]) -> str:
-    require_read(ctx, "mode-status.denied")
-    return "Y" if ctx.inventory().mode_enabled else "N"
+def mode_status(ctx: CallContext, params: Mapping[str, Any]) -> str | bool:
+    dv = ctx.deviations
+    if not dv.mode_status_ignores_read:
+        require_read(ctx, "mode-status.denied")
+    if dv.mode_status_requires_admin and not ctx.rights.is_admin:
+        raise PortalError("mode-status.denied")
+    enabled = ctx.inventory().mode_enabled or dv.mode_status_always_y
+    if dv.mode_status_boolean:
+        return enabled
+    return "Y" if enabled else "N"
 
 
 def _one_document(
