@@ -415,7 +415,10 @@ def check_result_at(then: Then, observation: Observation, ctx: Context) -> list[
     for path, value in then.result_at.items():
         got: Any = body.get("result", MISSING) if isinstance(body, dict) else MISSING
         for key in path.split("."):
-            got = got.get(key, MISSING) if isinstance(got, dict) else MISSING
+            if isinstance(got, list) and key.isdigit():
+                got = got[int(key)] if int(key) < len(got) else MISSING
+            else:
+                got = got.get(key, MISSING) if isinstance(got, dict) else MISSING
         want = ctx.resolve(value)
         fields.append(_field(f"result.{path}", want, got, same_json(want, got)))
     return fields

@@ -96,6 +96,19 @@ class Deviations:
     mode_status_boolean: bool = _domain()  # JSON true/false instead of the strings 'Y'/'N'
     mode_status_requires_admin: bool = _domain()
     mode_status_ignores_read: bool = _domain()
+    confirm_keeps_balances: bool = _domain()  # confirm sets Y but moves no stock
+    confirm_ignores_plan: bool = _domain()
+    confirm_ignores_access: bool = _domain()
+    confirm_accepts_empty: bool = _domain()
+    confirm_missing_says_rights: bool = _domain()
+    unconfirm_keeps_balances: bool = _domain()  # unconfirm sets C but gives no stock back
+    unconfirm_ignores_plan: bool = _domain()
+    unconfirm_ignores_right: bool = _domain()
+    unconfirm_accepts_draft: bool = _domain()
+    unconfirm_missing_says_delete: bool = _domain()
+    alias_id_defaults_zero: bool = _domain()  # confirm/unconfirm without id look up document 0
+    fields_ignores_read: bool = _domain()
+    fields_new_shape: bool = _domain()  # getFields' object instead of the documented object[]
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()
     no_time_block: bool = _wire()

@@ -248,6 +248,45 @@ def document_delete_list(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     return True
 
 
+# The deprecated aliases answer as the methods they stand for; a mutant of an alias switches on the
+# deviation of that method for the alias's calls only.
+_CONFIRM_AS_CONDUCT = {"confirm_keeps_balances": "conduct_keeps_balances", "confirm_ignores_plan": "conduct_ignores_plan",
+                       "confirm_ignores_access": "conduct_ignores_access", "confirm_accepts_empty": "conduct_accepts_empty",
+                       "confirm_missing_says_rights": "conduct_missing_says_rights"}
+_UNCONFIRM_AS_CANCEL = {"unconfirm_keeps_balances": "cancel_keeps_balances", "unconfirm_ignores_plan": "cancel_ignores_plan",
+                        "unconfirm_ignores_right": "cancel_ignores_cancel_right",
+                        "unconfirm_accepts_draft": "cancel_accepts_draft",
+                        "unconfirm_missing_says_delete": "cancel_missing_says_delete"}
+
+
+def _as_alias(ctx: CallContext, params: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[CallContext, Mapping[str, Any]]:
+    dv = ctx.deviations
+    on = {target: True for name, target in mapping.items() if getattr(dv, name)}
+    if dv.alias_id_defaults_zero and "id" not in params:
+        params = {**params, "id": 0}
+    return (replace(ctx, deviations=replace(dv, **on)) if on else ctx), params
+
+
+def document_confirm(ctx: CallContext, params: Mapping[str, Any]) -> bool:
+    """Deprecated catalog.document.confirm: catalog.document.conduct under its old name."""
+    return document_conduct(*_as_alias(ctx, params, _CONFIRM_AS_CONDUCT))
+
+
+def document_unconfirm(ctx: CallContext, params: Mapping[str, Any]) -> bool:
+    """Deprecated catalog.document.unconfirm: catalog.document.cancel under its old name."""
+    return document_cancel(*_as_alias(ctx, params, _UNCONFIRM_AS_CANCEL))
+
+
+def document_fields_alias(ctx: CallContext, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    dv = ctx.deviations
+    if dv.fields_ignores_read:
+        ctx = replace(ctx, deviations=replace(dv, get_fields_ignores_read=True))
+        return deprecated_fields(document_get_fields(ctx, params)["document"])
+    if dv.fields_new_shape:
+        return document_get_fields(ctx, params)  # type: ignore[return-value]
+    return document_fields(ctx, params)
+
+
 HANDLERS: tuple[tuple[str, Handler], ...] = (
     ("catalog.document.add", document_add),
     ("catalog.document.update", document_update),
@@ -260,7 +299,7 @@ HANDLERS: tuple[tuple[str, Handler], ...] = (
     ("catalog.document.conductList", document_conduct_list),
     ("catalog.document.cancel", document_cancel),
     ("catalog.document.cancelList", document_cancel_list),
-    ("catalog.document.confirm", document_conduct),
-    ("catalog.document.unconfirm", document_cancel),
-    ("catalog.document.fields", document_fields),
+    ("catalog.document.confirm", document_confirm),
+    ("catalog.document.unconfirm", document_unconfirm),
+    ("catalog.document.fields", document_fields_alias),
 )
