@@ -63,7 +63,9 @@ def test_the_matrix_is_printed_and_written_and_gates(matrix, tmp_path):
     m, reports = matrix
     text = render_matrix(m)
     assert re.search(r"cancel\.draft\.rejected\s+pass\s+pass\s+pass\s+FAIL\s+FAIL", text)
-    assert "gate: FAILED — fast-bitrix24.raw" in text
+    # b24pysdk.call_method fails the gate too since the deprecated confirm/unconfirm pages document
+    # code 100 as a MUST row: its error object cannot read a numeric `error` (issue 11)
+    assert re.search(r"gate: FAILED — .*fast-bitrix24\.raw", text)
     assert m.exit_code == 1
     for name in BUILT_IN:
         row = json.loads((reports / "clients" / name / "report.json").read_text("utf-8"))
@@ -132,7 +134,7 @@ def test_the_pytest_plugin_takes_the_same_adapter(pytester, tmp_path):
     (pytester.path / "my_adapter.py").write_text(readme_adapter(), encoding="utf-8")
     pytester.makepyfile(test_cancel=(paths.data_root() / "src" / "b24_conformance" / "suites" / "test_clauses.py").read_text())
     pytester.syspathinsert()
-    result = pytester.runpytest("-k", "draft.rejected or form-body", "--b24-client", "my_adapter:factory", "-rs")
+    result = pytester.runpytest("-k", "cancel.draft.rejected or form-body", "--b24-client", "my_adapter:factory", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*our-client cannot do this: we always POST a JSON body*"])
 
