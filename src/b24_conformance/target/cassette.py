@@ -97,16 +97,33 @@ class Cassettes:
                               hint="re-record with `b24-conformance record`")
         try:
             cassette = indexed_cassette_class().use(**self.vcr.get_merged_config(path=path.name))
-            cassette.__enter__()
+            entered = cassette.__enter__()
         except Exception as exc:  # noqa: BLE001 - vcrpy raises yaml, key and type errors alike
             raise TargetError(f"cassette {path.name} cannot be read: {type(exc).__name__}: {str(exc)[:200]}",
                               hint="the file is malformed; re-record it") from None
+        self._active = entered
         try:
             yield
         finally:
+            self._active = None
             cassette.__exit__(None, None, None)
             if self.record and not path.is_file():  # nothing was sent (a client refused to, say):
                 path.write_text("interactions: []\nversion: 1\n", encoding="utf-8")  # replay sends nothing too
+
+
+    @contextmanager
+    def side_by_side(self) -> Iterator[None]:
+        """Requests sent at once (a concurrent clause): recording, their interactions are stored in
+        a canonical order, not in the order the threads happened to finish, so that two recordings
+        of the same portal are byte-identical however busy the machine is. Replay hands identical
+        requests their responses in stored order, which concurrent callers cannot tell apart."""
+        cassette = getattr(self, "_active", None)
+        start = len(cassette.data) if cassette is not None else 0
+        try:
+            yield
+        finally:
+            if cassette is not None and self.record:
+                cassette.b24c_canonical.append((start, len(cassette.data)))
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -168,6 +185,19 @@ def indexed_cassette_class() -> type:
             finally:
                 self._b24c_trusted = False
 
+        @property
+        def b24c_canonical(self) -> list[tuple[int, int]]:
+            """Spans of `data` recorded side by side, to be stored in canonical order."""
+            if not hasattr(self, "_b24c_spans"):
+                self._b24c_spans = []
+            return self._b24c_spans
+
+        def _save(self, force: bool = False) -> None:
+            for start, end in self.b24c_canonical:
+                self.data[start:end] = sorted(self.data[start:end], key=_canonical)
+            self._b24c_spans = []
+            super()._save(force=force)
+
         def append(self, request: Any, response: Any) -> None:
             if getattr(self, "_b24c_trusted", False):
                 self.data.append((request, response))
@@ -190,6 +220,11 @@ def indexed_cassette_class() -> type:
     from vcr.matchers import requests_match
 
     return IndexedCassette
+
+
+def _canonical(interaction: tuple[Any, Any]) -> str:
+    request, response = interaction
+    return json.dumps([request.method, request.uri, repr(request.body), response], sort_keys=True, default=repr)
 
 
 def require_vcrpy(what: str):
