@@ -137,7 +137,7 @@ class Clause:
     when: When
     then: Then
     live: str = "safe"  # "opt-in": only with --allow-burst against a live portal
-    covers: tuple[str, ...] = ()  # causes of the seed page's error table, verbatim (lint's coverage map)
+    covers: tuple[str, ...] = ()  # causes of its page's error table, verbatim (lint's coverage map)
     file: str = ""
 
     def document(self, label: str) -> DocumentSpec:
