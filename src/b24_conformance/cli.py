@@ -8,6 +8,7 @@ Each subcommand parses its options, calls one library function and returns an ex
 from __future__ import annotations
 
 import argparse
+import difflib
 import fnmatch
 import json
 import os
@@ -59,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .report.terminal import Progress
     from .runner import Runner, prepare_run
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     options = _run_options(args)
     with ExitStack() as stack:
         config, options = prepare_run(_choice(args), options, stack)
@@ -154,7 +155,7 @@ def _run_shipped(args: argparse.Namespace) -> int:
     from .report.terminal import Progress
     from .runner import Runner, prepare_run
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     segments = _shipped_folders(clauses)
     options = _run_options(args)
     secrets: set[str] = set()
@@ -185,12 +186,13 @@ def _run_portals(args: argparse.Namespace) -> int:
     from .report.matrix import render_matrix, write_matrix
     from .report.stream import ReportStream
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     ReportStream(Path(args.reports))  # the folder is checked before any portal runs
     forward = [flag for flag, on in (("--allow-writes", args.allow_writes), ("--allow-burst", args.allow_burst),
                                      ("--strict", args.strict)) if on]
     forward += ["--profile", args.profile, "--manifest-dir", args.manifest_dir]
     forward += [x for pattern in args.clause or () for x in ("-k", pattern)]
+    forward += [x for method in args.method or () for x in ("--method", method)]
     if args.baseline:
         forward += ["--baseline", args.baseline]
     matrix, code, wall = run_portals(args.target, forward, Path(args.reports), parallel=not args.one_by_one,
@@ -253,7 +255,17 @@ def _choice(args: argparse.Namespace):
     )
 
 
-def _select(clauses, patterns: Sequence[str] | None):
+def _select(clauses, patterns: Sequence[str] | None, methods: Sequence[str] | None = None):
+    """The clauses whose id matches one of `patterns` (globs, -k) and whose method matches one of
+    `methods` (globs, --method); no patterns or methods, no filter."""
+    if methods:
+        known = sorted({c.method for c in clauses})
+        for method in methods:
+            if not any(fnmatch.fnmatch(m, method) for m in known):
+                close = difflib.get_close_matches(method, known, n=1)
+                raise UsageError(f"no clause calls the method {method}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                                 hint="`b24-conformance lint` lists the family's methods")
+        clauses = [c for c in clauses if any(fnmatch.fnmatch(c.method, m) for m in methods)]
     if not patterns:
         return clauses
     chosen = [c for c in clauses if any(fnmatch.fnmatch(c.id, p) for p in patterns)]
@@ -280,7 +292,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     from .verdict import Outcome
 
     require_vcrpy("record")
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     directory = Path(args.cassettes)
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}.recording-", dir=directory.parent))
@@ -429,7 +441,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
     from .clients.matrix import render_matrix, run_matrix, write_matrix
     from .contract.clause import load_clauses
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     specs = list(args.adapter or [])
     if args.harness:
         from .clients.harness import harness_spec
@@ -498,6 +510,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
     run.add_argument("--allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
     run.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    run.add_argument("--method", "-m", action="append",
+                     help="only clauses of this method (a glob: catalog.document.element.*)")
     run.add_argument("--reports", default="reports", help="directory for junit.xml, report.json, report.html")
     run.add_argument("--quiet", "-q", action="store_true", help="no per-clause progress lines")
     run.add_argument("--one-by-one", action="store_true", help="with several --target: one portal after another")
@@ -515,6 +529,8 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--profile", default="seed", help="expectation profile (default: seed)")
     record.add_argument("--portal-profile", help="profile the recorded portal speaks (default: --profile)")
     record.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    record.add_argument("--method", "-m", action="append",
+                     help="only clauses of this method (a glob: catalog.document.element.*)")
     record.add_argument("--manifest-dir", default=".b24-conformance")
     record.set_defaults(func=cmd_record)
 
@@ -575,6 +591,8 @@ def _parser() -> argparse.ArgumentParser:
     clients.add_argument("--on-prem", action="store_true",
                          help="the portal plays a self-hosted one: `time` blocks without the operating keys")
     clients.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    clients.add_argument("--method", "-m", action="append",
+                     help="only clauses of this method (a glob: catalog.document.element.*)")
     clients.add_argument("--cassettes", help="replay each client's recording from DIR/<client>/ (no portal)")
     clients.add_argument("--record", action="store_true", help="record each client into DIR/<client>/ instead")
     clients.add_argument("--reports", default="reports", help="where clients.json, clients.html and each row's reports go")
