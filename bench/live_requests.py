@@ -12,7 +12,7 @@ Printed per way: requests in all and by phase (run, set-up, clause, observation,
 client's wait on its own pacer, and the wall time; then the ratio of the two. `--runs 2` also runs
 the shared way twice back to back on one portal, as CI would on a busy staging portal.
 
-Then, per method (`--method` of every clause file), the requests of a live run of that method's
+Then, per clause file's method, the requests of a live run of that method's
 clauses alone (the way a user gating one method runs it), by phase, against an unpaced portal
 (the pacing changes the wall time, not the requests), and the sum against the full run's total:
 what sharing batches across methods saves.
@@ -113,7 +113,7 @@ def main() -> None:
 
 def per_method(full: Measured) -> None:
     clauses = load_clauses()
-    methods = sorted({c.method for c in clauses})
+    methods = sorted({c.file_method for c in clauses})
     unpaced = PortalSettings(tls=False, rate_threshold=100_000, rate_drain_per_s=100_000.0)
     print(f"\nper method: a live run of one method's clauses alone (shared batches, unpaced portal; "
           f"requests by phase: {', '.join(PHASES)})")
@@ -121,7 +121,7 @@ def per_method(full: Measured) -> None:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedPortal(unpaced) as portal:
         path = target_config(portal, Path(tmp))
         for method in methods:
-            chosen = [c for c in clauses if c.method == method]
+            chosen = [c for c in clauses if c.file_method == method]
             m = run_once(method, path, Path(tmp), share=True, clauses=chosen)
             total += m.result.request_count
             passed = m.result.counts().get("PASS", 0)

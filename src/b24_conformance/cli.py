@@ -259,13 +259,13 @@ def _select(clauses, patterns: Sequence[str] | None, methods: Sequence[str] | No
     """The clauses whose id matches one of `patterns` (globs, -k) and whose method matches one of
     `methods` (globs, --method); no patterns or methods, no filter."""
     if methods:
-        known = sorted({c.method for c in clauses})
+        known = sorted({m for c in clauses for m in c.methods})
         for method in methods:
             if not any(fnmatch.fnmatch(m, method) for m in known):
                 close = difflib.get_close_matches(method, known, n=1)
                 raise UsageError(f"no clause calls the method {method}" + (f"; did you mean {close[0]!r}?" if close else ""),
                                  hint="`b24-conformance lint` lists the family's methods")
-        clauses = [c for c in clauses if any(fnmatch.fnmatch(c.method, m) for m in methods)]
+        clauses = [c for c in clauses if any(fnmatch.fnmatch(own, m) for own in c.methods for m in methods)]
     if not patterns:
         return clauses
     chosen = [c for c in clauses if any(fnmatch.fnmatch(c.id, p) for p in patterns)]
