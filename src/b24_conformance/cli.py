@@ -24,6 +24,17 @@ EXIT_USAGE = 2
 _SHIPPED = "<shipped>"
 
 
+def entry() -> int:
+    """The console script: one command per process, so a `run` process, which speaks only httpx,
+    lets vcrpy skip importing aiohttp (half of an offline replay's imports)."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["run"]:
+        from .target.cassette import this_process_speaks_httpx_only
+
+        this_process_speaks_httpx_only()
+    return main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -607,4 +618,4 @@ def _parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -87,6 +87,7 @@ class Cassettes:
             before_record_response=response_scrubber(redactor),
             decode_compressed_response=True,
             record_on_exception=True,
+            **({"skip_patchers": _SKIP_PATCHERS} if _SKIP_PATCHERS else {}),
         )
 
     @contextmanager
@@ -227,10 +228,50 @@ def _canonical(interaction: tuple[Any, Any]) -> str:
     return json.dumps([request.method, request.uri, repr(request.body), response], sort_keys=True, default=repr)
 
 
+# vcrpy imports every HTTP library it can patch when it is imported, aiohttp included (about half
+# of a replay's import time, with the `clients` extra installed). A process that only ever speaks
+# httpx (the `run` command) says so once, before vcrpy is imported: vcrpy then imports it with
+# aiohttp hidden and the cassettes skip the aiohttp patcher. Any other process patches everything.
+_ONLY_HTTPX = False
+_SKIP_PATCHERS: tuple[str, ...] = ()
+
+
+def this_process_speaks_httpx_only() -> None:
+    """Called by a command's entry point whose process never uses aiohttp (see above)."""
+    global _ONLY_HTTPX
+    _ONLY_HTTPX = True
+
+
+def _import_vcr():
+    global _SKIP_PATCHERS
+    import sys
+
+    if not _ONLY_HTTPX or "vcr" in sys.modules or "aiohttp" in sys.modules or not _has_skip_patchers():
+        import vcr
+        return vcr
+    sys.modules["aiohttp"] = None  # type: ignore[assignment]  # `import aiohttp` raises ImportError
+    try:
+        import vcr
+    finally:
+        del sys.modules["aiohttp"]
+    _SKIP_PATCHERS = ("aiohttp",)  # vcrpy did not keep aiohttp's original method, so it must not patch it
+    return vcr
+
+
+def _has_skip_patchers() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(x) for x in version("vcrpy").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return False
+    return (major, minor) >= (9, 4)  # VCR(skip_patchers=...) came with 9.x; 9.4 is known to have it
+
+
 def require_vcrpy(what: str):
     """The vcr module, or a one-line UsageError saying how to install it."""
     try:
-        import vcr
+        vcr = _import_vcr()
     except ImportError:
         from ..errors import UsageError
         raise UsageError(f"to {what}, b24-conformance needs vcrpy, which is not installed",
