@@ -267,6 +267,14 @@ def page_messages(shared: Path, page: Path, profiles: dict[str, Profile]) -> dic
     return found
 
 
+def _all_messages(profiles: dict[str, Profile]) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for profile in profiles.values():
+        for key, message in profile.messages.items():
+            found.setdefault(key, []).append(message)
+    return found
+
+
 def keys_for(text: str, messages: dict[str, list]) -> tuple[str, ...]:
     """The keys whose message is this documented text: verbatim (its `quote` or `text`), or its
     text with placeholders filled (a `#TITLE#` for a sample's "Receipt 35"). Typographic quotes
@@ -303,9 +311,12 @@ def coverage_map(clauses: Iterable[Clause], shared: Path | None, profiles: dict[
         text = page.read_text(encoding="utf-8", errors="replace")
         own = [c for c in clauses if c.file == str(f.path) or c.method == f.method]
         messages = page_messages(shared, page, profiles)
+        anywhere = _all_messages(profiles)
         strings = []
         for s in page_error_strings(text):
-            keys = keys_for(s, messages)
+            # a message read from this page; else one read elsewhere with the same words (an alias's
+            # page repeats the strings of the method it stands for)
+            keys = keys_for(s, messages) or keys_for(s, anywhere)
             strings.append((s, keys, tuple(c.id for c in own if set(keys) & c.message_keys())))
         rows = tuple((row, {cause: [c.id for c in own if cause in c.covers] for cause in row.causes})
                      for row in error_table(text))
@@ -335,7 +346,7 @@ def page_errors_covered(ctx: LintInput) -> Iterable[Problem]:
             if text in excused_texts:
                 continue
             if not keys:
-                yield Problem("coverage", cov.page, f"no profile message is read from this page with its text {text!r}")
+                yield Problem("coverage", cov.page, f"no profile message has this page's text {text!r}")
             elif not ids:
                 yield Problem("coverage", cov.method, f"no clause expects {text!r} (keys {', '.join(keys)})")
 
