@@ -25,9 +25,13 @@ _SHIPPED = "<shipped>"
 
 
 def entry() -> int:
-    """The console script: one command per process, so a `run` process, which speaks only httpx,
-    lets vcrpy skip importing aiohttp (half of an offline replay's imports)."""
+    """The console script: one command per process, so it may skip imports a library makes for
+    features the process never uses: httpx's own command line, and, in a `run` process, which
+    speaks only httpx, vcrpy's aiohttp patcher (half of an offline replay's imports)."""
     argv = sys.argv[1:]
+    # httpx imports its own command line (rich, click, pygments when they are installed, ~70 ms)
+    # at `import httpx` unless that fails; this process never runs httpx's command line
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     if argv[:1] == ["run"]:
         from .target.cassette import this_process_speaks_httpx_only
 
