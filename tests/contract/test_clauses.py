@@ -276,3 +276,20 @@ def test_a_sample_with_straight_quotes_is_the_message_written_with_typographic_o
     sample = next(s for s in strings if "Incoming 33" in s)
     assert sample.startswith('An error occurred while conducting the document "Incoming 33": Incorrect quantity')
     assert keys_for(sample, page_messages(SHARED, page, load_all_profiles())) == ("conduct-list.failed",)
+
+
+# -- a JSON sample the page's own table contradicts (overruled_samples) ---------------------------
+
+
+def test_an_overruled_sample_needs_no_clause_and_a_stale_one_is_a_problem(tmp_path):
+    def drop(raw):
+        _entry(raw, "catalog.document.update").pop("overruled_samples")
+
+    def stale(raw):
+        _entry(raw, "catalog.document.update")["overruled_samples"]["Not on the page."] = "why"
+
+    dropped, _ = lint(family_file=_family(tmp_path, drop))
+    assert any("no profile message has this page's text 'Document not found.'" in p.message for p in dropped)
+    stale_problems, _ = lint(family_file=_family(tmp_path, stale))
+    assert [p.message for p in stale_problems if p.rule == "coverage"] == [
+        "the overruled sample 'Not on the page.' is not on the page: remove it"]

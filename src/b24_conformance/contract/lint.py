@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import _yaml, paths
@@ -46,6 +46,7 @@ class FamilyPage:
     pending: str | None = None  # why it has no clause file yet
     excused: tuple[tuple[str, str], ...] = ()  # (cause, why no black-box clause can provoke it)
     pending_causes: tuple[tuple[str, str], ...] = ()  # (cause, why no clause covers it yet)
+    overruled: tuple[tuple[str, str], ...] = ()  # (a JSON sample's string, why the page's table wins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,8 @@ def load_family(path: Path | None = None) -> Family:
         return Family(pages=tuple(
             FamilyPage(method=e["method"], page=e["page"], deprecated=bool(e.get("deprecated", False)),
                        pending=e.get("pending"), excused=tuple((e.get("excused") or {}).items()),
-                       pending_causes=tuple((e.get("pending_causes") or {}).items()))
+                       pending_causes=tuple((e.get("pending_causes") or {}).items()),
+                       overruled=tuple((e.get("overruled_samples") or {}).items()))
             for e in raw["pages"]))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ContractError(f"{path}: not a family list ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
@@ -251,6 +253,7 @@ class PageCoverage:
     own: frozenset[str]  # the clauses of the page: those of its file and those that call its method
     excused: dict[str, str]  # cause -> why no black-box clause can provoke it
     pending: dict[str, str]  # cause -> why no clause covers it yet (printed as NOT COVERED, not a problem)
+    overruled: dict[str, str] = field(default_factory=dict)  # sample string -> why the table row wins
 
 
 CoverageMap = list[PageCoverage]
@@ -324,7 +327,8 @@ def coverage_map(clauses: Iterable[Clause], shared: Path | None, profiles: dict[
         out.append(PageCoverage(method=f.method, page=str(page.relative_to(shared)), strings=tuple(strings),
                                 rows=rows, own=frozenset(c.id for c in own),
                                 excused=dict(entry.excused) if entry else {},
-                                pending=dict(entry.pending_causes) if entry else {}))
+                                pending=dict(entry.pending_causes) if entry else {},
+                                overruled=dict(entry.overruled) if entry else {}))
     return out
 
 
@@ -342,8 +346,10 @@ def page_errors_covered(ctx: LintInput) -> Iterable[Problem]:
     for cov in ctx.coverage:
         excused_texts = {t for row, _ in cov.rows if row.causes and set(row.causes) <= set(cov.excused)
                          for t in row.texts}
+        for text in set(cov.overruled) - {s for s, _, _ in cov.strings}:
+            yield Problem("coverage", cov.page, f"the overruled sample {text!r} is not on the page: remove it")
         for text, keys, ids in cov.strings:
-            if text in excused_texts:
+            if text in excused_texts or text in cov.overruled:
                 continue
             if not keys:
                 yield Problem("coverage", cov.page, f"no profile message has this page's text {text!r}")

@@ -126,7 +126,8 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     _m("cancel-checks-conduct-right", "cancel_checks_conduct_right",
        "\"Cancel execution\" access permission (the server source's cancelAction asks the conduct right)",
        "cancel.own-type-right.succeeds", "cancel.no-cancel-right.rejected",
-       "cancel-list.no-rights.rejected"),  # cancelList asks the same right (issue 11, F2)
+       "cancel-list.no-rights.rejected",  # cancelList asks the same right (issue 11, F2)
+       "unconfirm.no-cancel-right.rejected"),  # and the deprecated unconfirm, which is cancel
     _m("ignore-store-right", "cancel_ignores_store_right",
        "and \"View and select inventory\" access permission",
        "cancel.no-store-right.rejected"),
@@ -136,10 +137,12 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     _m("ignore-catalog-access", "cancel_ignores_catalog_access",
        "No access permission to the product catalog",
        "cancel.no-catalog-access.rejected",
-       "cancel-list.no-catalog-access.rejected"),  # and cancelList (issue 11, F2)
+       "cancel-list.no-catalog-access.rejected",  # and cancelList (issue 11, F2)
+       "unconfirm.no-catalog-access.rejected"),  # and the deprecated unconfirm, which is cancel
     _m("ignore-inventory-access", "cancel_ignores_inventory_access",
        "No access permission to the product catalog, inventory management",
-       "cancel.no-inventory-access.rejected", "cancel-list.no-inventory-access.rejected"),
+       "cancel.no-inventory-access.rejected", "cancel-list.no-inventory-access.rejected",
+       "unconfirm.no-inventory-access.rejected"),  # and the deprecated unconfirm, which is cancel
     _m("ignore-plan", "cancel_ignores_plan",
        "Inventory accounting is not available on your plan",
        "cancel.plan-without-inventory.rejected"),
@@ -234,7 +237,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
        "confirm.plan-without-inventory.rejected"),
     _m("confirm-ignores-access", "confirm_ignores_access",
        "No access permission to the product catalog or inventory accounting, or no permission to process the document",
-       "confirm.no-catalog-access.rejected"),
+       "confirm.no-catalog-access.rejected", "confirm.no-inventory-access.rejected"),
     _m("confirm-accepts-empty", "confirm_accepts_empty", "The document contains invalid data",
        "confirm.no-items.rejected"),
     _m("confirm-missing-says-rights", "confirm_missing_says_rights", "A non-existent document identifier was specified",

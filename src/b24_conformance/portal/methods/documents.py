@@ -248,15 +248,17 @@ def document_delete_list(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     return True
 
 
-# The deprecated aliases answer as the methods they stand for; a mutant of an alias switches on the
-# deviation of that method for the alias's calls only.
-_CONFIRM_AS_CONDUCT = {"confirm_keeps_balances": "conduct_keeps_balances", "confirm_ignores_plan": "conduct_ignores_plan",
+# The deprecated aliases answer as the methods they stand for, in their own pages' words where those
+# differ (CONFIRM, UNCONFIRM); a mutant of an alias switches on its method's deviation for the
+# alias's calls only.
+CONFIRM = ActionKeys("conduct.not-found", "confirm.no-rights", "conduct.no-store-rights", "confirm.failed")
+UNCONFIRM = ActionKeys("unconfirm.not-found", "cancel.no-rights", "cancel.no-store-rights", "unconfirm.not-conducted")
+_CONFIRM_AS_CONDUCT = {"confirm_keeps_balances": "conduct_keeps_balances",
                        "confirm_ignores_access": "conduct_ignores_access", "confirm_accepts_empty": "conduct_accepts_empty",
                        "confirm_missing_says_rights": "conduct_missing_says_rights"}
-_UNCONFIRM_AS_CANCEL = {"unconfirm_keeps_balances": "cancel_keeps_balances", "unconfirm_ignores_plan": "cancel_ignores_plan",
+_UNCONFIRM_AS_CANCEL = {"unconfirm_keeps_balances": "cancel_keeps_balances",
                         "unconfirm_ignores_right": "cancel_ignores_cancel_right",
-                        "unconfirm_accepts_draft": "cancel_accepts_draft",
-                        "unconfirm_missing_says_delete": "cancel_missing_says_delete"}
+                        "unconfirm_accepts_draft": "cancel_accepts_draft"}
 
 
 def _as_alias(ctx: CallContext, params: Mapping[str, Any], mapping: Mapping[str, str]) -> tuple[CallContext, Mapping[str, Any]]:
@@ -267,14 +269,33 @@ def _as_alias(ctx: CallContext, params: Mapping[str, Any], mapping: Mapping[str,
     return (replace(ctx, deviations=replace(dv, **on)) if on else ctx), params
 
 
+def _alias_document(ctx: CallContext, params: Mapping[str, Any], plan_key: str, mode_key: str,
+                    skip_plan: bool) -> tuple[Inventory, int]:
+    doc_id = int_param(params, "id")
+    inv = ctx.inventory()
+    if not skip_plan:
+        inv.require_plan(plan_key)
+    inv.require_mode(mode_key)
+    return inv, doc_id
+
+
 def document_confirm(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     """Deprecated catalog.document.confirm: catalog.document.conduct under its old name."""
-    return document_conduct(*_as_alias(ctx, params, _CONFIRM_AS_CONDUCT))
+    ctx, params = _as_alias(ctx, params, _CONFIRM_AS_CONDUCT)
+    inv, doc_id = _alias_document(ctx, params, "confirm.plan", "conduct.mode-disabled",
+                                  ctx.deviations.confirm_ignores_plan)
+    inv.conduct(doc_id, CONFIRM, shown_id=shown(doc_id))
+    return True
 
 
 def document_unconfirm(ctx: CallContext, params: Mapping[str, Any]) -> bool:
     """Deprecated catalog.document.unconfirm: catalog.document.cancel under its old name."""
-    return document_cancel(*_as_alias(ctx, params, _UNCONFIRM_AS_CANCEL))
+    ctx, params = _as_alias(ctx, params, _UNCONFIRM_AS_CANCEL)
+    dv = ctx.deviations
+    inv, doc_id = _alias_document(ctx, params, "cancel.plan", "cancel.mode-disabled", dv.unconfirm_ignores_plan)
+    keys = replace(UNCONFIRM, not_found="delete.not-found") if dv.unconfirm_missing_says_delete else UNCONFIRM
+    inv.cancel(doc_id, keys, shown_id=shown(doc_id))
+    return True
 
 
 def document_fields_alias(ctx: CallContext, params: Mapping[str, Any]) -> list[dict[str, Any]]:
