@@ -186,6 +186,9 @@ class Engine:
         for need in needs:
             if need in adapter.cannot:
                 return f"{adapter.name} cannot do this: {adapter.cannot[need]}"
+        if when.walk:
+            return (f"{adapter.name}: the clause walks a list's pages by `next` itself, to judge the portal's "
+                    "paging; a client's own list helper is not this question")
         if when.burst and not getattr(adapter, "drives_like_the_suite", False):
             return ("the rate-limit probe measures the portal, not a client (which should ride the limit out: "
                     "cancel.after-rate-limit.succeeds checks that)")
@@ -319,6 +322,8 @@ class Engine:
             sent = self._concurrently(cred, when.method, params, when.transport, when.concurrent)
         elif when.burst:
             sent = [self._burst(cred, when.method, params, when.transport, when.burst)]
+        elif when.walk:
+            sent = self._walk(cred, when.method, params, when.transport, retry)
         else:
             sent = [self.client.call(cred, when.method, params, transport=when.transport, retry=retry,
                                      local_address=own if when.drained else None)]
@@ -435,6 +440,20 @@ class Engine:
                 raise TargetError(f"concurrent call failed: {r}")
         return results  # type: ignore[return-value]
 
+    def _walk(self, cred, method: str, params: dict, transport: str, retry: bool) -> list[Sent]:
+        """A list method page by page: each next request's `start` is the previous reply's `next`,
+        until a reply gives none (or is no success), at most MAX_PAGES requests."""
+        sent: list[Sent] = []
+        page = dict(params)
+        for _ in range(MAX_PAGES):
+            sent.append(self.client.call(cred, method, page, transport=transport, retry=retry))
+            reply = sent[-1].reply
+            nxt = reply.body.get("next") if isinstance(reply.body, dict) else None
+            if nxt is None or reply.status != 200:
+                break
+            page = {**params, "start": nxt}
+        return sent
+
     def _burst(self, cred, method: str, params: dict, transport: str, extra: int) -> Sent:
         """Send until the portal refuses (or threshold + extra requests); return the refusal."""
         last: Sent | None = None
@@ -445,6 +464,9 @@ class Engine:
                 return last
         assert last is not None
         return last
+
+
+MAX_PAGES = 10  # a walk stops here even if the portal keeps giving `next`
 
 
 @dataclass(frozen=True, slots=True)

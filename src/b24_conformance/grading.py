@@ -386,6 +386,58 @@ def check_after_balances(then: Then, observation: Observation, ctx: Context) -> 
     return fields
 
 
+# -- a list method's pages -------------------------------------------------------------------------
+def check_pages(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """The rows of every page (one reply, or each reply of a walk): which ids, exactly once each;
+    the envelope's `total` on every page and `next` page by page; the keys of every row."""
+    want = then.pages
+    bodies = [r.body if isinstance(r.body, dict) else {} for r in observation.replies]
+    rows = [row for body in bodies for row in _page_rows(body, want.get("key", "documents"))]
+    fields: list[FieldResult] = []
+    if "ids" in want:
+        seen = [_as_id(row.get("id")) for row in rows]
+        if want["ids"] == "given":
+            given = sorted((_as_id(v) for k, v in ctx.references.items() if k.endswith(".id")), key=_id_order)
+            seen = sorted(seen, key=_id_order)
+            fields.append(_field("pages.ids", given, seen, seen == given))
+        else:
+            expected = [_as_id(ctx.resolve(v)) for v in want["ids"]]
+            fields.append(_field("pages.ids", expected, seen, seen == expected))
+    if "total" in want:
+        totals = [body.get("total", MISSING) for body in bodies]
+        fields.append(_field("pages.total", [want["total"]] * len(bodies), [_plain(t) for t in totals],
+                             all(same_json(t, want["total"]) for t in totals)))
+    if "next" in want:
+        nexts = [body.get("next") for body in bodies]
+        fields.append(_field("pages.next", list(want["next"]), nexts, same_json(nexts, list(want["next"]))))
+    for key, exact in (("fields", True), ("has", False)):
+        if key in want:
+            names = set(want[key])
+            bad = next((sorted(row) for row in rows if (set(row) != names if exact else not names <= set(row))),
+                       None)
+            fields.append(_field(f"pages.{key}", sorted(names), bad if bad is not None else sorted(names),
+                                 bad is None and bool(rows)))
+    return fields
+
+
+def _page_rows(body: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    result = body.get("result")
+    rows = result.get(key) if isinstance(result, dict) else None
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _id_order(value: Any) -> tuple[int, int, str]:
+    return (0, value, "") if isinstance(value, int) else (1, 0, str(value))
+
+
+def _as_id(value: Any) -> Any:
+    """An id as a number when it reads as one (real portals send some ids as strings)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
 CHECKS: dict[str, Check] = {
     "http": _single("http"),
     "message": _single("message"),
@@ -395,6 +447,7 @@ CHECKS: dict[str, Check] = {
     "batch": check_batch,
     "after.status": check_after_status,
     "after.balances": check_after_balances,
+    "pages": check_pages,
 }
 
 

@@ -83,6 +83,7 @@ class When:
     concurrent: int = 1
     burst: int = 0
     drained: bool = False  # the request bucket is overflowed just before the request
+    walk: bool = False  # a list method: follow each reply's `next` into `start` until none is given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +117,7 @@ class Then:
     batch_absent: tuple[str, ...] = ()
     after_status: Mapping[str, str] = field(default_factory=dict)
     after_balances: Mapping[str, str] = field(default_factory=dict)  # document label -> mode
+    pages: Mapping[str, Any] = field(default_factory=dict)  # a list method's pages (meta-schema $defs/pages)
 
     def checked_keys(self) -> tuple[str, ...]:
         """The `then` keys of the clause file this clause sets, as grading's check table names them."""
@@ -123,7 +125,8 @@ class Then:
         return keys + tuple(k for k, on in (
             ("responses", bool(self.responses)),
             ("batch", bool(self.batch_result or self.batch_errors or self.batch_absent)),
-            ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances))) if on)
+            ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances)),
+            ("pages", bool(self.pages))) if on)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,12 +245,13 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         concurrent=when_raw.get("concurrent", 1),
         burst=when_raw.get("burst", 0),
         drained=bool(when_raw.get("drained", False)),
+        walk=bool(when_raw.get("walk", False)),
     )
     then_raw = raw["then"]
     batch_then = then_raw.get("batch") or {}
     after = then_raw.get("after") or {}
-    documents = tuple(_document(label, spec) for label, spec in
-                      ((raw.get("given") or {}).get("documents") or {}).items())
+    documents = tuple(doc for label, spec in ((raw.get("given") or {}).get("documents") or {}).items()
+                      for doc in _series(label, spec))
     balances = after.get("balances")
     if isinstance(balances, str):
         balances = {d.label: balances for d in documents if d.status != "deleted"}
@@ -259,12 +263,21 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         batch_absent=tuple(batch_then.get("absent", ())),
         after_status=after.get("status", {}),
         after_balances=balances or {},
+        pages=then_raw.get("pages", {}),
     )
     return Clause(
         id=raw["id"], level=raw["level"], title=raw["title"], citation=citation,
         method=when_method, given=documents, when=when, then=then,
         live=raw.get("live", "safe"), covers=tuple(raw.get("covers", ())), file=str(path),
     )
+
+
+def _series(label: str, spec: Mapping[str, Any]) -> tuple[DocumentSpec, ...]:
+    """One document, or with `count` that many alike, labelled label0 .. label{count-1}."""
+    count = spec.get("count")
+    if not count:
+        return (_document(label, spec),)
+    return tuple(_document(f"{label}{n}", spec) for n in range(count))
 
 
 def _document(label: str, spec: Mapping[str, Any]) -> DocumentSpec:
