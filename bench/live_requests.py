@@ -11,6 +11,11 @@ ways, side by side in one process, each against a fresh portal:
 Printed per way: requests in all and by phase (run, set-up, clause, observation, clean-up), the
 client's wait on its own pacer, and the wall time; then the ratio of the two. `--runs 2` also runs
 the shared way twice back to back on one portal, as CI would on a busy staging portal.
+
+Then, per clause file's method, the requests of a live run of that method's
+clauses alone (the way a user gating one method runs it), by phase, against an unpaced portal
+(the pacing changes the wall time, not the requests), and the sum against the full run's total:
+what sharing batches across methods saves.
 """
 
 from __future__ import annotations
@@ -60,11 +65,11 @@ def target_config(portal: EmbeddedPortal, directory: Path) -> Path:
     return path
 
 
-def run_once(label: str, path: Path, manifests: Path, share: bool) -> Measured:
+def run_once(label: str, path: Path, manifests: Path, share: bool, clauses=None) -> Measured:
     config = load_target_config(path)
     runner = Runner(config, RunOptions(allow_writes=True, manifest_dir=manifests, share_batches=share))
     started = time.perf_counter()
-    result = runner.run(load_clauses())
+    result = runner.run(clauses if clauses is not None else load_clauses())
     wall = time.perf_counter() - started
     phases = Counter(e.phase for e in runner.engine.client.exchanges)
     return Measured(label, result, phases, runner.engine.client.bucket.waited_s, wall)
@@ -82,6 +87,7 @@ def show(m: Measured) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2, help="shared runs back to back on one portal (default 2)")
+    parser.add_argument("--no-per-method", action="store_true", help="skip the per-method runs")
     args = parser.parse_args()
     settings = PortalSettings(tls=False, rate_threshold=BURST, rate_drain_per_s=2.0)
     rows: list[Measured] = []
@@ -101,6 +107,29 @@ def main() -> None:
     before, after = rows[0], rows[1]
     print(f"requests shared/per-clause: {after.result.request_count / before.result.request_count:.2f}; "
           f"wall shared/per-clause: {after.wall_s / before.wall_s:.2f}")
+    if not args.no_per_method:
+        per_method(after)
+
+
+def per_method(full: Measured) -> None:
+    clauses = load_clauses()
+    methods = sorted({c.file_method for c in clauses})
+    unpaced = PortalSettings(tls=False, rate_threshold=100_000, rate_drain_per_s=100_000.0)
+    print(f"\nper method: a live run of one method's clauses alone (shared batches, unpaced portal; "
+          f"requests by phase: {', '.join(PHASES)})")
+    total = 0
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedPortal(unpaced) as portal:
+        path = target_config(portal, Path(tmp))
+        for method in methods:
+            chosen = [c for c in clauses if c.file_method == method]
+            m = run_once(method, path, Path(tmp), share=True, clauses=chosen)
+            total += m.result.request_count
+            passed = m.result.counts().get("PASS", 0)
+            phases = " ".join(f"{m.phases.get(p, 0):>3}" for p in PHASES)
+            print(f"  {method:38} {len(chosen):>3} clauses {m.result.request_count:>4} requests  [{phases}]  "
+                  f"{passed}/{len(chosen)} PASS")
+    print(f"  {'sum of the per-method runs':38} {len(clauses):>3} clauses {total:>4} requests; the full run: "
+          f"{full.result.request_count} ({full.result.request_count / total:.2f} of the sum)")
 
 
 if __name__ == "__main__":

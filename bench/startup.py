@@ -10,6 +10,9 @@ against **bare pytest** (a one-test file, plugin autoload off: what any project 
   target <= 2x;
 - a bystander pytest session: the same one-test file with only our plugin loaded, against the same
   with it off, target <= 1.05x;
+- the issue's own bystander measure: a one-test session with every installed plugin autoloaded,
+  against the same with `-p no:b24_conformance`, target <= 1.05x;
+- the floor a replay cannot go under: the interpreter importing httpx, vcrpy, jsonschema and yaml;
 - the project's own pytest process (its pyproject, every installed plugin) collecting one small
   test file: what each `make test` process pays before its first test;
 - with `--mutants`, the whole self-test (`mutants`), once each: long.
@@ -67,6 +70,10 @@ def commands(work: Path, tree: Path | None, mutants: bool) -> dict[str, tuple[li
         f"embedded run [{tag}]": ([*cli, "run", "-q", "--reports", str(work / f"r2-{tag}")], env, work),
         f"pytest + our plugin only [{tag}]": ([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
                                               "b24_conformance.plugin", "test_one.py"], bare, work),
+        f"pytest, autoload on [{tag}]": ([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_one.py"],
+                                         env, work),
+        f"pytest, autoload on, -p no:b24_conformance [{tag}]": (
+            [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:b24_conformance", "test_one.py"], env, work),
         f"project pytest, one file [{tag}]": ([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                               "tests/test_redact.py"], env, project),
     }
@@ -87,7 +94,9 @@ def main() -> None:
         (work / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
         bare = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         floor_cmd = ([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_one.py"], bare, work)
-        runs = {"bare pytest, one-test file": floor_cmd}
+        # what a replay cannot avoid: the interpreter and the libraries it replays with
+        libs = ([PY, "-c", "import httpx, vcr, jsonschema, yaml"], bare, work)
+        runs = {"bare pytest, one-test file": floor_cmd, "import httpx+vcrpy+jsonschema+yaml": libs}
         before_tree = None
         if args.before != "none":
             before_tree = work / "before"
@@ -124,6 +133,8 @@ def main() -> None:
         after, before = median.get(f"{base} [after]"), median.get(f"{base} [before]")
         if after and before:
             print(f"  after/before, {base}: {after / before:.2f}")
+    on, off = median["pytest, autoload on [after]"], median["pytest, autoload on, -p no:b24_conformance [after]"]
+    print(f"  bystander (issue 10's measure), plugin on / -p no:b24_conformance: {on / off:.2f}   target <= 1.05")
 
 
 if __name__ == "__main__":

@@ -182,3 +182,16 @@ def test_a_portal_with_inventory_management_off_skips_what_needs_conducting(tmp_
     report = json.loads((tmp_path / "r" / "report.json").read_text("utf-8"))
     assert report["verdicts"][0]["outcome"] == "SKIP"
     assert "inventory management is off" in report["verdicts"][0]["reason"]
+
+
+def test_method_selects_the_clauses_of_a_method_and_a_typo_gets_a_suggestion(tmp_path, capsys):
+    from b24_conformance.contract.clause import load_clauses
+
+    wanted = {c.id for c in load_clauses() if any(m.startswith("catalog.document.conduct") for m in c.methods)}
+    code = main(["run", "-q", "--method", "catalog.document.conduct*", "--reports", str(tmp_path),
+                 "--manifest-dir", str(tmp_path / "m")])
+    out = capsys.readouterr().out
+    assert code == 0 and f"{len(wanted)} clause(s): {len(wanted)} PASS" in out
+    assert main(["run", "-q", "--method", "catalog.document.condct", "--reports", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") <= 2 and "did you mean 'catalog.document.conduct'" in err and "Traceback" not in err

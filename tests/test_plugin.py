@@ -152,3 +152,18 @@ def test_the_reference_portal_is_a_fixture_for_users_own_tests(pytester):
     pytester.makepyfile(test_mine=USER_TESTS)
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=2)
+
+
+ALL_FILES = SUITE.replace('CLAUSE_FILE = "catalog.document.cancel.yaml"', 'CLAUSE_FILE = "*.yaml"')
+
+
+def test_each_method_has_a_mark_that_strict_markers_accepts(pytester):
+    from b24_conformance.contract.clause import load_clauses as every_clause
+
+    pytester.makepyfile(test_family=ALL_FILES)
+    result = pytester.runpytest("--strict-markers", "--collect-only", "-q", "-m", "catalog_document_conductList")
+    wanted = [c.id for c in every_clause() if "catalog.document.conductList" in c.methods]
+    assert wanted and result.ret == 0
+    result.stdout.fnmatch_lines([f"{len(wanted)}/{len(every_clause())} tests collected*"])
+    assert all(f"test_clause[{cid}]" in result.stdout.str() for cid in wanted)
+    assert "cancel.receipt.succeeds" not in result.stdout.str()

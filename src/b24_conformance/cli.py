@@ -8,6 +8,7 @@ Each subcommand parses its options, calls one library function and returns an ex
 from __future__ import annotations
 
 import argparse
+import difflib
 import fnmatch
 import json
 import os
@@ -21,6 +22,21 @@ from .errors import ConformanceError, UsageError
 
 EXIT_USAGE = 2
 _SHIPPED = "<shipped>"
+
+
+def entry() -> int:
+    """The console script: one command per process, so it may skip imports a library makes for
+    features the process never uses: httpx's own command line, and, in a `run` process, which
+    speaks only httpx, vcrpy's aiohttp patcher (half of an offline replay's imports)."""
+    argv = sys.argv[1:]
+    # httpx imports its own command line (rich, click, pygments when they are installed, ~70 ms)
+    # at `import httpx` unless that fails; this process never runs httpx's command line
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    if argv[:1] == ["run"]:
+        from .target.cassette import this_process_speaks_httpx_only
+
+        this_process_speaks_httpx_only()
+    return main(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .report.terminal import Progress
     from .runner import Runner, prepare_run
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     options = _run_options(args)
     with ExitStack() as stack:
         config, options = prepare_run(_choice(args), options, stack)
@@ -154,7 +170,7 @@ def _run_shipped(args: argparse.Namespace) -> int:
     from .report.terminal import Progress
     from .runner import Runner, prepare_run
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     segments = _shipped_folders(clauses)
     options = _run_options(args)
     secrets: set[str] = set()
@@ -185,12 +201,13 @@ def _run_portals(args: argparse.Namespace) -> int:
     from .report.matrix import render_matrix, write_matrix
     from .report.stream import ReportStream
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     ReportStream(Path(args.reports))  # the folder is checked before any portal runs
     forward = [flag for flag, on in (("--allow-writes", args.allow_writes), ("--allow-burst", args.allow_burst),
                                      ("--strict", args.strict)) if on]
     forward += ["--profile", args.profile, "--manifest-dir", args.manifest_dir]
     forward += [x for pattern in args.clause or () for x in ("-k", pattern)]
+    forward += [x for method in args.method or () for x in ("--method", method)]
     if args.baseline:
         forward += ["--baseline", args.baseline]
     matrix, code, wall = run_portals(args.target, forward, Path(args.reports), parallel=not args.one_by_one,
@@ -253,7 +270,17 @@ def _choice(args: argparse.Namespace):
     )
 
 
-def _select(clauses, patterns: Sequence[str] | None):
+def _select(clauses, patterns: Sequence[str] | None, methods: Sequence[str] | None = None):
+    """The clauses whose id matches one of `patterns` (globs, -k) and whose method matches one of
+    `methods` (globs, --method); no patterns or methods, no filter."""
+    if methods:
+        known = sorted({m for c in clauses for m in c.methods})
+        for method in methods:
+            if not any(fnmatch.fnmatch(m, method) for m in known):
+                close = difflib.get_close_matches(method, known, n=1)
+                raise UsageError(f"no clause calls the method {method}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                                 hint="`b24-conformance lint` lists the family's methods")
+        clauses = [c for c in clauses if any(fnmatch.fnmatch(own, m) for own in c.methods for m in methods)]
     if not patterns:
         return clauses
     chosen = [c for c in clauses if any(fnmatch.fnmatch(c.id, p) for p in patterns)]
@@ -280,7 +307,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     from .verdict import Outcome
 
     require_vcrpy("record")
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     directory = Path(args.cassettes)
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}.recording-", dir=directory.parent))
@@ -369,13 +396,13 @@ def _check_profile(name: str) -> None:
 # -- lint, cleanup, diff, openapi ------------------------------------------------------------------
 def cmd_lint(args: argparse.Namespace) -> int:
     from . import paths
-    from .contract.lint import coverage_map, lint, render_coverage, render_problems
+    from .contract.lint import coverage_map, lint, load_family, render_coverage, render_problems
 
     problems, clauses = lint()
     if args.list:
         for clause in clauses:
             print(f"{clause.id:50} {clause.level:6} {clause.title}")
-    print(render_coverage(coverage_map(clauses, paths.sources_dir())))
+    print(render_coverage(coverage_map(clauses, paths.sources_dir()), load_family()))
     print(render_problems(problems, len(clauses)))
     return 1 if problems else 0
 
@@ -429,7 +456,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
     from .clients.matrix import render_matrix, run_matrix, write_matrix
     from .contract.clause import load_clauses
 
-    clauses = _select(load_clauses(), args.clause)
+    clauses = _select(load_clauses(), args.clause, args.method)
     specs = list(args.adapter or [])
     if args.harness:
         from .clients.harness import harness_spec
@@ -498,6 +525,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-writes", action="store_true", help="let the suite write to a live portal's sandbox")
     run.add_argument("--allow-burst", action="store_true", help="run the rate-limit probe on a live portal")
     run.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    run.add_argument("--method", "-m", action="append",
+                     help="only clauses of this method (a glob: catalog.document.element.*)")
     run.add_argument("--reports", default="reports", help="directory for junit.xml, report.json, report.html")
     run.add_argument("--quiet", "-q", action="store_true", help="no per-clause progress lines")
     run.add_argument("--one-by-one", action="store_true", help="with several --target: one portal after another")
@@ -515,6 +544,8 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--profile", default="seed", help="expectation profile (default: seed)")
     record.add_argument("--portal-profile", help="profile the recorded portal speaks (default: --profile)")
     record.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    record.add_argument("--method", "-m", action="append",
+                     help="only clauses of this method (a glob: catalog.document.element.*)")
     record.add_argument("--manifest-dir", default=".b24-conformance")
     record.set_defaults(func=cmd_record)
 
@@ -575,6 +606,8 @@ def _parser() -> argparse.ArgumentParser:
     clients.add_argument("--on-prem", action="store_true",
                          help="the portal plays a self-hosted one: `time` blocks without the operating keys")
     clients.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")
+    clients.add_argument("--method", "-m", action="append",
+                     help="only clauses of this method (a glob: catalog.document.element.*)")
     clients.add_argument("--cassettes", help="replay each client's recording from DIR/<client>/ (no portal)")
     clients.add_argument("--record", action="store_true", help="record each client into DIR/<client>/ instead")
     clients.add_argument("--reports", default="reports", help="where clients.json, clients.html and each row's reports go")
@@ -589,4 +622,4 @@ def _parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -389,24 +389,31 @@ class Engine:
         return ClientReply(client=name, returned=_plain(value))
 
     def _side_by_side(self, asks: list[Callable[[], Any]]) -> list[ClientReply]:
-        barrier = threading.Barrier(len(asks))
-        results: list[Any] = [None] * len(asks)
+        results = self._together(len(asks), lambda i: self._client_reply(asks[i]))
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        return results
+
+    def _together(self, count: int, job: Callable[[int], Any]) -> list[Any]:
+        """`job(0)` … `job(count - 1)` in threads released at once; each result, or what it raised.
+        Recording, the cassette stores their interactions in a canonical order (side_by_side)."""
+        barrier = threading.Barrier(count)
+        results: list[Any] = [None] * count
 
         def worker(i: int) -> None:
             try:
                 barrier.wait(timeout=10)
-                results[i] = self._client_reply(asks[i])
+                results[i] = job(i)
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
                 results[i] = exc
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(asks))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        for r in results:
-            if isinstance(r, BaseException):
-                raise r
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+        with self.cassettes.side_by_side() if self.cassettes else nullcontext():
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         return results
 
     def _bucket_after(self, clause: Clause, asked: Asked) -> str:
@@ -433,27 +440,13 @@ class Engine:
                           hint="the target's `rate` may not be the portal's")
 
     def _concurrently(self, cred, method: str, params: dict, transport: str, count: int) -> list[Sent]:
-        barrier = threading.Barrier(count)
-        results: list[Sent | BaseException] = [None] * count  # type: ignore[list-item]
-
-        def worker(i: int) -> None:
-            try:
-                barrier.wait(timeout=10)
-                results[i] = self.client.call(cred, method, params, transport=transport, retry=True,
-                                              local_address=f"127.0.0.{10 + i}" if self.config.source_address
-                                              else None, pace=False)
-            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-                results[i] = exc
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = self._together(count, lambda i: self.client.call(
+            cred, method, params, transport=transport, retry=True, pace=False,
+            local_address=f"127.0.0.{10 + i}" if self.config.source_address else None))
         for r in results:
             if isinstance(r, BaseException):
                 raise TargetError(f"concurrent call failed: {r}")
-        return results  # type: ignore[return-value]
+        return results
 
     def _walk(self, cred, method: str, params: dict, transport: str, retry: bool) -> list[Sent]:
         """A list method page by page: each next request's `start` is the previous reply's `next`,

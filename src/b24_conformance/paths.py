@@ -32,6 +32,11 @@ def clauses_dir() -> Path:
     return data_root() / "suites" / "clauses"
 
 
+def family_file() -> Path:
+    """The list of the family's documented pages, one per method (lint's coverage reads it)."""
+    return data_root() / "suites" / "family" / "pages.yaml"
+
+
 def profiles_dir() -> Path:
     return data_root() / "suites" / "profiles"
 

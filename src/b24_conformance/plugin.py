@@ -83,7 +83,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"{metafunc.module.__name__}: no clause file matches CLAUSE_FILE = {name!r} "
                                 f"in {paths.clauses_dir()}")
     clauses = [c for path in files for c in load_clause_file(path).clauses]
-    metafunc.parametrize("clause", clauses, ids=[c.id for c in clauses])
+    marks = {}
+    for method in sorted({m for c in clauses for m in c.methods}):  # registered here: --strict-markers accepts them
+        marks[method] = method_mark(method)
+        metafunc.config.addinivalue_line("markers", f"{marks[method]}: the clauses of {method} (b24-conformance)")
+    metafunc.parametrize("clause", [pytest.param(c, id=c.id, marks=[getattr(pytest.mark, marks[m]) for m in c.methods])
+                                    for c in clauses])
+
+
+def method_mark(method: str) -> str:
+    """The pytest mark of a method's clauses: `-m catalog_document_conduct` selects them."""
+    return method.replace(".", "_")
 
 
 @pytest.fixture(scope="session")

@@ -153,8 +153,9 @@ def test_an_error_table_without_a_value_column_has_its_description_as_the_cause(
 
 
 def test_every_cause_of_the_seed_error_table_is_covered_and_printed():
-    mapping = coverage_map(load_clauses(), SHARED)
-    assert all(ids for _, causes in mapping for ids in causes.values())
+    (seed,) = [cov for cov in coverage_map(load_clauses(), SHARED) if cov.method == "catalog.document.cancel"]
+    assert all(ids for _, causes in seed.rows for ids in causes.values())
+    mapping = [seed]
     text = render_coverage(mapping)
     assert "inventory management: cancel.no-inventory-access.rejected" in text
     assert "row 2" in text and "NOT COVERED" not in text
@@ -174,11 +175,12 @@ def test_lint_reports_a_row_no_clause_covers(tmp_path):
     clauses, profiles = copy_data(tmp_path)
     edit(clauses / CLAUSE_FILE.name, _without_covers("Cannot cancel document execution if it is not in the executed status"))
     problems, _ = lint(clauses, profiles, SHARED)
-    assert any(p.where == "seed error table row 3" and "no clause covers the row" in p.message for p in problems)
+    assert any(p.where == "catalog.document.cancel error table row 3" and "no clause covers the row" in p.message
+               for p in problems)
 
 
 @pytest.mark.parametrize("covers, says", [
-    (["inventory accounting"], "no cause in the seed page's error table"),
+    (["inventory accounting"], "which is no cause in the error table of reference/seed/"),
     (["Cannot cancel document execution if it is not in the executed status"], "expects no message"),
 ])
 def test_lint_reports_a_covers_that_names_no_cause_or_the_wrong_row(tmp_path, covers, says):
@@ -195,5 +197,82 @@ def test_the_lint_command_prints_the_coverage_map(capsys):
 
     assert main(["lint"]) == 0
     out = capsys.readouterr().out
-    assert "error-table coverage" in out and "no permission to cancel document execution: " in out
+    assert "error coverage of catalog.document.cancel" in out and "no permission to cancel document execution: " in out
     assert out.rstrip().endswith("no problems")
+
+
+# -- every page of the family (suites/family/pages.yaml) ------------------------------------------
+
+
+def _family(tmp_path, change) -> Path:
+    raw = yaml.safe_load(paths.family_file().read_text(encoding="utf-8"))
+    change(raw)
+    path = tmp_path / "pages.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _entry(raw, method):
+    return next(e for e in raw["pages"] if e["method"] == method)
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda raw: _entry(raw, "catalog.document.conduct").update({"pending": "not yet"}), "remove its `pending` mark"),
+    (lambda raw: raw["pages"].remove(_entry(raw, "catalog.document.conduct")),
+     "catalog.document.conduct is no page of suites/family/pages.yaml"),
+    (lambda raw: raw["pages"].append({"method": "catalog.document.archive", "page": "api-reference/x.md"}),
+     "no clause file suites/clauses/catalog.document.archive.yaml"),
+    (lambda raw: _entry(raw, "catalog.document.conduct").update({"page": "api-reference/other.md"}),
+     "not the family's page api-reference/other.md"),
+    (lambda raw: _entry(raw, "catalog.document.conduct").update({"excused": {"a cause no page has": "why"}}),
+     "names 'a cause no page has', which is no cause"),
+])
+def test_lint_checks_the_family_list(tmp_path, change, says):
+    problems, _ = lint(family_file=_family(tmp_path, change))
+    assert any(says in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_a_page_without_a_clause_file_is_listed_as_not_covered_and_a_pending_cause_once_covered_is_a_problem(tmp_path):
+    from b24_conformance.contract.lint import load_family
+
+    family = load_family()
+    text = render_coverage(coverage_map(load_clauses(), SHARED), family)
+    for entry in family.pages:
+        if entry.pending:
+            assert f"{entry.method} ({entry.page}): NOT COVERED" in text
+    path = _family(tmp_path, lambda raw: _entry(raw, "catalog.document.conduct").setdefault(
+        "pending_causes", {}).update({"warehouse accounting": "written already"}))
+    problems, _ = lint(family_file=path)
+    assert any("covered now: remove it from `pending_causes`" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("file, clause_id, cause", [
+    ("catalog.document.conduct.yaml", "conduct.no-store-right.rejected",
+     "No rights to work with the warehouse of the goods from the document"),
+    ("catalog.document.cancelList.yaml", "cancel-list.missing-document.rejected", "A non-existent identifier was specified"),
+])
+def test_lint_reports_an_uncovered_cause_of_any_family_page(tmp_path, file, clause_id, cause):
+    clauses, profiles = copy_data(tmp_path)
+    edit(clauses / file, lambda d: next(c for c in d["clauses"] if c["id"] == clause_id).pop("covers"))
+    problems, _ = lint(clauses, profiles, SHARED)
+    assert any(p.rule == "error-table" and cause in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_lint_reports_a_page_string_no_clause_expects(tmp_path):
+    clauses, profiles = copy_data(tmp_path)
+    edit(clauses / "catalog.document.cancelList.yaml",
+         lambda d: d.update({"clauses": [c for c in d["clauses"] if c["id"] != "cancel-list.missing-document.rejected"]}))
+    problems, _ = lint(clauses, profiles, SHARED)
+    assert any(p.rule == "coverage" and "'Error canceling the document: Document not found'" in p.message
+               for p in problems), [str(p) for p in problems]
+
+
+def test_a_sample_with_straight_quotes_is_the_message_written_with_typographic_ones():
+    from b24_conformance.contract.lint import cited_file, keys_for, page_error_strings, page_messages
+    from b24_conformance.contract.profile import load_all_profiles
+
+    page = cited_file(SHARED, "api-reference/catalog/document/catalog-document-conduct-list.md", "5988ed13")
+    strings = page_error_strings(page.read_text(encoding="utf-8"))
+    sample = next(s for s in strings if "Incoming 33" in s)
+    assert sample.startswith('An error occurred while conducting the document "Incoming 33": Incorrect quantity')
+    assert keys_for(sample, page_messages(SHARED, page, load_all_profiles())) == ("conduct-list.failed",)

@@ -2,6 +2,7 @@
 broken cassettes give a clear ERROR and lose nothing."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -136,3 +137,19 @@ def test_run_cassettes_replays_every_shipped_recording_as_one_run(tmp_path, caps
     assert code == 0
     assert set(outcomes) == {c.id for c in load_clauses()}
     assert set(outcomes.values()) == {"PASS"}
+
+
+def test_a_run_process_replays_without_importing_aiohttp(tmp_path):
+    """vcrpy imports every library it can patch; the `run` command speaks only httpx, so its process
+    imports vcrpy with aiohttp hidden (half of a replay's imports) and still replays every clause."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from b24_conformance.cli import entry; code = entry(); "
+              "print('aiohttp imported' if 'aiohttp' in sys.modules else 'aiohttp not imported'); sys.exit(code)")
+    argv = ["run", "-q", "--cassettes", "-k", "cancel.receipt.*", "-k", "conduct.receipt.*",
+            "--reports", str(tmp_path / "r"), "--manifest-dir", str(tmp_path / "m")]
+    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, check=False,
+                          env={**os.environ, "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 clause(s): 2 PASS" in done.stdout and "aiohttp not imported" in done.stdout

@@ -2,7 +2,7 @@
 
 - `b24pysdk.typed`: the typed API, as its README shows it: `client.catalog.document.cancel(
   bitrix_id=N).result`, `…cancel_list(document_ids=[…]).result` (and conduct/delete and their
-  list forms), and `client.call_batch({key: <typed request>}, halt=…).result` for `batch`. It
+  list forms, add, update, list, getFields, mode.status and the element methods), and `client.call_batch({key: <typed request>}, halt=…).result` for `batch`. It
   returns the bare `result` (for a batch, the SDK's `B24APIBatchResult.to_dict()`). A method or a
   parameter the typed API has no wrapper for is `Unsupported`; so is a call its wrappers refuse
   before sending (they type-check: `cancel(bitrix_id="abc")` raises TypeError, nothing is sent).
@@ -77,6 +77,15 @@ TYPED = {
     "catalog.document.deleteList": ("delete_list", {"documentIds": "document_ids"}),
     "catalog.document.mode.status": ("mode.status", {}),
     "catalog.document.list": ("list", {k: k for k in ("select", "filter", "order", "start")}),
+    "catalog.document.add": ("add", {"fields": "fields"}),
+    "catalog.document.update": ("update", {"id": "bitrix_id", "fields": "fields"}),
+    "catalog.document.getFields": ("get_fields", {}),
+    "catalog.document.element.add": ("element.add", {"fields": "fields"}),
+    "catalog.document.element.update": ("element.update", {"id": "bitrix_id", "fields": "fields"}),
+    "catalog.document.element.delete": ("element.delete", {"id": "bitrix_id"}),
+    "catalog.document.element.list": ("element.list", {k: k for k in ("select", "filter", "order", "start")}),
+    "catalog.document.element.getFields": ("element.get_fields", {}),
+    # the deprecated aliases (confirm, unconfirm, fields, element.fields) have no typed wrapper
 }
 
 # -- the CA bundle, for this adapter's calls only -------------------------------------------------

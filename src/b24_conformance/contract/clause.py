@@ -140,8 +140,14 @@ class Clause:
     when: When
     then: Then
     live: str = "safe"  # "opt-in": only with --allow-burst against a live portal
-    covers: tuple[str, ...] = ()  # causes of the seed page's error table, verbatim (lint's coverage map)
+    covers: tuple[str, ...] = ()  # causes of its page's error table, verbatim (lint's coverage map)
     file: str = ""
+    file_method: str = ""  # the method of its clause file (a batch or alias clause calls another one)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods it belongs to, for selection: its file's, and the one it calls if another."""
+        return tuple(dict.fromkeys(m for m in (self.file_method, self.method) if m))
 
     def document(self, label: str) -> DocumentSpec:
         return next(d for d in self.given if d.label == label)
@@ -269,6 +275,7 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         id=raw["id"], level=raw["level"], title=raw["title"], citation=citation,
         method=when_method, given=documents, when=when, then=then,
         live=raw.get("live", "safe"), covers=tuple(raw.get("covers", ())), file=str(path),
+        file_method=method,
     )
 
 

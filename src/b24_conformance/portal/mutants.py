@@ -88,7 +88,8 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
        "conduct.inventory-off.rejected", "conduct-list.inventory-off.rejected"),
     _m("conduct-ignores-access", "conduct_ignores_access",
        "No rights to the product catalog, warehouse accounting, or no rights to conduct the document",
-       "conduct.no-catalog-access.rejected", "conduct.no-inventory-access.rejected", "conduct-list.no-rights.rejected"),
+       "conduct.no-catalog-access.rejected", "conduct.no-inventory-access.rejected", "conduct-list.no-rights.rejected",
+       "conduct-list.no-inventory-access.rejected"),
     _m("conduct-missing-says-rights", "conduct_missing_says_rights",
        "Document not found", "conduct.missing-document.rejected"),
     _m("conduct-refuses-cancelled", "conduct_refuses_cancelled",
@@ -138,7 +139,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
        "cancel-list.no-catalog-access.rejected"),  # and cancelList (issue 11, F2)
     _m("ignore-inventory-access", "cancel_ignores_inventory_access",
        "No access permission to the product catalog, inventory management",
-       "cancel.no-inventory-access.rejected"),
+       "cancel.no-inventory-access.rejected", "cancel-list.no-inventory-access.rejected"),
     _m("ignore-plan", "cancel_ignores_plan",
        "Inventory accounting is not available on your plan",
        "cancel.plan-without-inventory.rejected"),

@@ -87,6 +87,7 @@ class Cassettes:
             before_record_response=response_scrubber(redactor),
             decode_compressed_response=True,
             record_on_exception=True,
+            **({"skip_patchers": _SKIP_PATCHERS} if _SKIP_PATCHERS else {}),
         )
 
     @contextmanager
@@ -97,16 +98,33 @@ class Cassettes:
                               hint="re-record with `b24-conformance record`")
         try:
             cassette = indexed_cassette_class().use(**self.vcr.get_merged_config(path=path.name))
-            cassette.__enter__()
+            entered = cassette.__enter__()
         except Exception as exc:  # noqa: BLE001 - vcrpy raises yaml, key and type errors alike
             raise TargetError(f"cassette {path.name} cannot be read: {type(exc).__name__}: {str(exc)[:200]}",
                               hint="the file is malformed; re-record it") from None
+        self._active = entered
         try:
             yield
         finally:
+            self._active = None
             cassette.__exit__(None, None, None)
             if self.record and not path.is_file():  # nothing was sent (a client refused to, say):
                 path.write_text("interactions: []\nversion: 1\n", encoding="utf-8")  # replay sends nothing too
+
+
+    @contextmanager
+    def side_by_side(self) -> Iterator[None]:
+        """Requests sent at once (a concurrent clause): recording, their interactions are stored in
+        a canonical order, not in the order the threads happened to finish, so that two recordings
+        of the same portal are byte-identical however busy the machine is. Replay hands identical
+        requests their responses in stored order, which concurrent callers cannot tell apart."""
+        cassette = getattr(self, "_active", None)
+        start = len(cassette.data) if cassette is not None else 0
+        try:
+            yield
+        finally:
+            if cassette is not None and self.record:
+                cassette.b24c_canonical.append((start, len(cassette.data)))
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -168,6 +186,19 @@ def indexed_cassette_class() -> type:
             finally:
                 self._b24c_trusted = False
 
+        @property
+        def b24c_canonical(self) -> list[tuple[int, int]]:
+            """Spans of `data` recorded side by side, to be stored in canonical order."""
+            if not hasattr(self, "_b24c_spans"):
+                self._b24c_spans = []
+            return self._b24c_spans
+
+        def _save(self, force: bool = False) -> None:
+            for start, end in self.b24c_canonical:
+                self.data[start:end] = sorted(self.data[start:end], key=_canonical)
+            self._b24c_spans = []
+            super()._save(force=force)
+
         def append(self, request: Any, response: Any) -> None:
             if getattr(self, "_b24c_trusted", False):
                 self.data.append((request, response))
@@ -192,10 +223,55 @@ def indexed_cassette_class() -> type:
     return IndexedCassette
 
 
+def _canonical(interaction: tuple[Any, Any]) -> str:
+    request, response = interaction
+    return json.dumps([request.method, request.uri, repr(request.body), response], sort_keys=True, default=repr)
+
+
+# vcrpy imports every HTTP library it can patch when it is imported, aiohttp included (about half
+# of a replay's import time, with the `clients` extra installed). A process that only ever speaks
+# httpx (the `run` command) says so once, before vcrpy is imported: vcrpy then imports it with
+# aiohttp hidden and the cassettes skip the aiohttp patcher. Any other process patches everything.
+_ONLY_HTTPX = False
+_SKIP_PATCHERS: tuple[str, ...] = ()
+
+
+def this_process_speaks_httpx_only() -> None:
+    """Called by a command's entry point whose process never uses aiohttp (see above)."""
+    global _ONLY_HTTPX
+    _ONLY_HTTPX = True
+
+
+def _import_vcr():
+    global _SKIP_PATCHERS
+    import sys
+
+    if not _ONLY_HTTPX or "vcr" in sys.modules or "aiohttp" in sys.modules or not _has_skip_patchers():
+        import vcr
+        return vcr
+    sys.modules["aiohttp"] = None  # type: ignore[assignment]  # `import aiohttp` raises ImportError
+    try:
+        import vcr
+    finally:
+        del sys.modules["aiohttp"]
+    _SKIP_PATCHERS = ("aiohttp",)  # vcrpy did not keep aiohttp's original method, so it must not patch it
+    return vcr
+
+
+def _has_skip_patchers() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(x) for x in version("vcrpy").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return False
+    return (major, minor) >= (9, 4)  # VCR(skip_patchers=...) came with 9.x; 9.4 is known to have it
+
+
 def require_vcrpy(what: str):
     """The vcr module, or a one-line UsageError saying how to install it."""
     try:
-        import vcr
+        vcr = _import_vcr()
     except ImportError:
         from ..errors import UsageError
         raise UsageError(f"to {what}, b24-conformance needs vcrpy, which is not installed",
