@@ -186,6 +186,9 @@ class Engine:
         for need in needs:
             if need in adapter.cannot:
                 return f"{adapter.name} cannot do this: {adapter.cannot[need]}"
+        if when.walk and not getattr(adapter, "drives_like_the_suite", False):
+            return (f"{adapter.name}: the clause walks a list's pages by `next` itself, to judge the portal's "
+                    "paging; a client's own list helper is not this question")
         if when.burst and not getattr(adapter, "drives_like_the_suite", False):
             return ("the rate-limit probe measures the portal, not a client (which should ride the limit out: "
                     "cancel.after-rate-limit.succeeds checks that)")
@@ -328,6 +331,8 @@ class Engine:
             sent = self._concurrently(cred, when.method, params, when.transport, when.concurrent)
         elif when.burst:
             sent = [self._burst(cred, when.method, params, when.transport, when.burst)]
+        elif when.walk:
+            sent = self._walk(cred, when.method, params, when.transport, retry)
         else:
             sent = [self.client.call(cred, when.method, params, transport=when.transport, retry=retry,
                                      local_address=own if when.drained else None)]
@@ -348,13 +353,28 @@ class Engine:
             if suite_like:
                 options["retry"] = not clause.expects_rate_limit
             asks = [lambda: adapter.call(when.role, when.method, params, **options)] * max(1, when.concurrent)
-        if len(asks) == 1:
+        if when.walk and suite_like:
+            replies = self._walk_through(adapter, when, params, options)
+        elif len(asks) == 1:
             replies = (self._client_reply(asks[0]),)
         else:
             replies = tuple(self._side_by_side(asks))
         last = getattr(adapter, "last", None)  # the reference row keeps the suite's own curl line
         shown = f"{adapter.name}: {when.method}({_json(params)})" if not when.batch else f"{adapter.name}: batch"
         return Asked(replies=replies, reproduction=last.curl if isinstance(last, Sent) else shown)
+
+    def _walk_through(self, adapter: ClientAdapter, when: Any, params: dict, options: dict) -> tuple[ClientReply, ...]:
+        """`_walk` through the reference row's adapter: each page's `start` is the last reply's `next`."""
+        replies: list[ClientReply] = []
+        page = dict(params)
+        for _ in range(MAX_PAGES):
+            replies.append(self._client_reply(lambda p=page: adapter.call(when.role, when.method, p, **options)))
+            body = replies[-1].returned if replies[-1].whole else None
+            nxt = body.get("next") if isinstance(body, dict) else None
+            if nxt is None:
+                break
+            page = {**params, "start": nxt}
+        return tuple(replies)
 
     def _client_reply(self, ask: Callable[[], Any]) -> ClientReply:
         """What the client handed its caller: a value, its documented error, or a crash."""
@@ -437,6 +457,20 @@ class Engine:
                 raise TargetError(f"concurrent call failed: {r}")
         return results
 
+    def _walk(self, cred, method: str, params: dict, transport: str, retry: bool) -> list[Sent]:
+        """A list method page by page: each next request's `start` is the previous reply's `next`,
+        until a reply gives none (or is no success), at most MAX_PAGES requests."""
+        sent: list[Sent] = []
+        page = dict(params)
+        for _ in range(MAX_PAGES):
+            sent.append(self.client.call(cred, method, page, transport=transport, retry=retry))
+            reply = sent[-1].reply
+            nxt = reply.body.get("next") if isinstance(reply.body, dict) else None
+            if nxt is None or reply.status != 200:
+                break
+            page = {**params, "start": nxt}
+        return sent
+
     def _burst(self, cred, method: str, params: dict, transport: str, extra: int) -> Sent:
         """Send until the portal refuses (or threshold + extra requests); return the refusal."""
         last: Sent | None = None
@@ -447,6 +481,9 @@ class Engine:
                 return last
         assert last is not None
         return last
+
+
+MAX_PAGES = 10  # a walk stops here even if the portal keeps giving `next`
 
 
 @dataclass(frozen=True, slots=True)

@@ -422,6 +422,60 @@ def check_result_at(then: Then, observation: Observation, ctx: Context) -> list[
         want = ctx.resolve(value)
         fields.append(_field(f"result.{path}", want, got, same_json(want, got)))
     return fields
+# -- a list method's pages -------------------------------------------------------------------------
+def check_pages(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """The rows of every page (one reply, or each reply of a walk): which ids, exactly once each;
+    the envelope's `total` on every page and `next` page by page; the keys of every row."""
+    want = then.pages
+    bodies = [r.body if isinstance(r.body, dict) else {} for r in observation.replies]
+    # a client that hands its caller the bare result shows no envelope: `total` and `next` are not
+    # the client's to show there (as with schemas, reply_schema), and a list helper may hand over
+    # the rows themselves, unwrapped from their key
+    envelope = not any(isinstance(r, ClientView) and not r.body_visible for r in observation.replies)
+    rows = [row for body in bodies for row in _page_rows(body, want.get("key", "documents"), unwrapped=not envelope)]
+    fields: list[FieldResult] = []
+    if "ids" in want:
+        seen = [_as_id(row.get("id")) for row in rows]
+        if want["ids"] == "given":
+            given = sorted((_as_id(v) for k, v in ctx.references.items() if k.endswith(".id")), key=_id_order)
+            seen = sorted(seen, key=_id_order)
+            fields.append(_field("pages.ids", given, seen, seen == given))
+        else:
+            expected = [_as_id(ctx.resolve(v)) for v in want["ids"]]
+            fields.append(_field("pages.ids", expected, seen, seen == expected))
+    if "total" in want and envelope:
+        totals = [body.get("total", MISSING) for body in bodies]
+        fields.append(_field("pages.total", [want["total"]] * len(bodies), [_plain(t) for t in totals],
+                             all(same_json(t, want["total"]) for t in totals)))
+    if "next" in want and envelope:
+        nexts = [body.get("next") for body in bodies]
+        fields.append(_field("pages.next", list(want["next"]), nexts, same_json(nexts, list(want["next"]))))
+    for key, exact in (("fields", True), ("has", False)):
+        if key in want:
+            names = set(want[key])
+            bad = next((sorted(row) for row in rows if (set(row) != names if exact else not names <= set(row))),
+                       None)
+            fields.append(_field(f"pages.{key}", sorted(names), bad if bad is not None else sorted(names),
+                                 bad is None and bool(rows)))
+    return fields
+
+
+def _page_rows(body: Mapping[str, Any], key: str, *, unwrapped: bool = False) -> list[dict[str, Any]]:
+    result = body.get("result")
+    rows = result.get(key) if isinstance(result, dict) else result if unwrapped else None
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _id_order(value: Any) -> tuple[int, int, str]:
+    return (0, value, "") if isinstance(value, int) else (1, 0, str(value))
+
+
+def _as_id(value: Any) -> Any:
+    """An id as a number when it reads as one (real portals send some ids as strings)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
 
 
 CHECKS: dict[str, Check] = {
@@ -436,6 +490,7 @@ CHECKS: dict[str, Check] = {
     "after.fields": check_after_fields,
     "after.exists": check_after_exists,
     "result_at": check_result_at,
+    "pages": check_pages,
 }
 
 

@@ -224,3 +224,45 @@ def test_an_unasked_rate_limit_is_error_unless_the_bucket_was_seen_open():
     assert wrong.outcome is Outcome.FAIL and wrong.reason.startswith("http: expected 429, got 503")
     # and the clause that asks for QUERY_LIMIT_EXCEEDED judges it without any probe
     assert grade("cancel.rate-limit.rejected", observe("cancel.rate-limit.rejected", limited)).outcome is Outcome.PASS
+
+
+# -- a list method's pages (issue 11) --------------------------------------------------------------
+def page(ids, *, total, next_=None, fields=("id",)):
+    body = {"result": {"documents": [{f: (i if f == "id" else "x") for f in fields} for i in ids]},
+            "total": total, "time": TIME}
+    if next_ is not None:
+        body["next"] = next_
+    return Reply(status=200, body=body)
+
+
+SERIES = {f"$page{n}.id": 100 + n for n in range(52)} | {"$given.marker": "b24c rec list-paging "}
+
+
+def test_every_own_row_once_over_two_pages_passes():
+    first, second = page(range(100, 150), total=52, next_=50), page(range(150, 152), total=52)
+    assert grade("list.paging.every-row-once", observe("x", first, second, references=SERIES)).outcome is Outcome.PASS
+
+
+def test_a_row_on_two_pages_or_a_missing_row_fails_the_paging_clause():
+    overlap = page(range(100, 150), total=52, next_=49), page(range(149, 151), total=52, next_=99)
+    verdict = grade("list.paging.every-row-once", observe("x", *overlap, references=SERIES))
+    assert verdict.outcome is Outcome.FAIL
+    ids = next(f for f in verdict.fields if f.field == "pages.ids")
+    assert not ids.ok and ids.observed.count(149) == 2 and 151 not in ids.observed
+
+
+def test_a_total_that_counts_the_page_fails():
+    pages = page(range(100, 150), total=50, next_=50), page(range(150, 152), total=2)
+    verdict = grade("list.paging.every-row-once", observe("x", *pages, references=SERIES))
+    assert verdict.outcome is Outcome.FAIL and verdict.mismatches[0].field == "pages.total"
+
+
+def test_rows_in_the_wrong_order_or_with_extra_fields_fail():
+    refs = {"$a.id": 1, "$b.id": 2, "$c.id": 3}
+    assert grade("list.default-order.id-ascending",
+                 observe("x", page([1, 2, 3], total=3), references=refs)).outcome is Outcome.PASS
+    assert grade("list.default-order.id-ascending",
+                 observe("x", page([3, 2, 1], total=3), references=refs)).outcome is Outcome.FAIL
+    wide = page([1], total=1, fields=("id", "title", "docNumber"))
+    verdict = grade("list.select.only-chosen", observe("x", wide, references={"$a.id": 1}))
+    assert verdict.outcome is Outcome.FAIL and [f.field for f in verdict.mismatches] == ["pages.fields"]

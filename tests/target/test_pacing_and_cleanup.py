@@ -82,3 +82,13 @@ def test_cleanup_removes_what_an_interrupted_run_left(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "sandbox-cut0ff.json: removed 3 documents, 2 products, 2 stores" in out
     assert webhook.split("/")[-2] not in out  # the webhook code is never printed
+
+
+def test_oversized_set_up_is_cut_only_where_no_result_reference_crosses():
+    from b24_conformance.target.sandbox import chunks
+
+    series = {f"d{n}": ("catalog.document.add", {"fields": {"title": f"t{n}"}}) for n in range(52)}
+    parts = chunks(series, 50)
+    assert [len(p) for p in parts] == [50, 2] and list(parts[1]) == ["d50", "d51"]
+    linked = dict(series) | {"e": ("catalog.document.element.add", {"fields": {"docId": "$result[d0][document][id]"}})}
+    assert chunks(linked, 50) is None

@@ -84,6 +84,7 @@ class When:
     burst: int = 0
     drained: bool = False  # the request bucket is overflowed just before the request
     creates: str = ""  # the label of the document the call creates (recorded and cleaned up by the sandbox)
+    walk: bool = False  # a list method: follow each reply's `next` into `start` until none is given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +126,7 @@ class Then:
     def reads_after(self) -> bool:
         """The clause asks about the documents after the call (so they are read back)."""
         return bool(self.after_status or self.after_balances or self.after_fields or self.after_exists)
+    pages: Mapping[str, Any] = field(default_factory=dict)  # a list method's pages (meta-schema $defs/pages)
 
     def checked_keys(self) -> tuple[str, ...]:
         """The `then` keys of the clause file this clause sets, as grading's check table names them."""
@@ -134,7 +136,7 @@ class Then:
             ("batch", bool(self.batch_result or self.batch_errors or self.batch_absent)),
             ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances)),
             ("after.fields", bool(self.after_fields)), ("after.exists", bool(self.after_exists)),
-            ("result_at", bool(self.result_at))) if on)
+            ("result_at", bool(self.result_at)), ("pages", bool(self.pages))) if on)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,12 +262,13 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         burst=when_raw.get("burst", 0),
         drained=bool(when_raw.get("drained", False)),
         creates=when_raw.get("creates", ""),
+        walk=bool(when_raw.get("walk", False)),
     )
     then_raw = raw["then"]
     batch_then = then_raw.get("batch") or {}
     after = then_raw.get("after") or {}
-    documents = tuple(_document(label, spec) for label, spec in
-                      ((raw.get("given") or {}).get("documents") or {}).items())
+    documents = tuple(doc for label, spec in ((raw.get("given") or {}).get("documents") or {}).items()
+                      for doc in _series(label, spec))
     balances = after.get("balances")
     if isinstance(balances, str):
         balances = {d.label: balances for d in documents if d.status != "deleted"}
@@ -280,6 +283,7 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         after_fields=after.get("fields", {}),
         after_exists=after.get("exists", {}),
         result_at=then_raw.get("result_at", {}),
+        pages=then_raw.get("pages", {}),
     )
     return Clause(
         id=raw["id"], level=raw["level"], title=raw["title"], citation=citation,
@@ -287,6 +291,14 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         live=raw.get("live", "safe"), covers=tuple(raw.get("covers", ())), file=str(path),
         file_method=method,
     )
+
+
+def _series(label: str, spec: Mapping[str, Any]) -> tuple[DocumentSpec, ...]:
+    """One document, or with `count` that many alike, labelled label0 .. label{count-1}."""
+    count = spec.get("count")
+    if not count:
+        return (_document(label, spec),)
+    return tuple(_document(f"{label}{n}", spec) for n in range(count))
 
 
 def _document(label: str, spec: Mapping[str, Any]) -> DocumentSpec:

@@ -124,6 +124,25 @@ class Deviations:
     ignores_query_auth: bool = _wire()
     ignores_body_auth: bool = _wire()
     rejects_unknown_params: bool = _wire()
+    # -- issue 11: list, conduct rights --
+    list_next_overlaps: bool = _domain()  # next = start + 49: a page's last row opens the next page too
+    list_total_of_page: bool = _domain()  # total counts the rows of the page, not every matching row
+    list_start_ignored: bool = _domain()  # every start gives the first page
+    list_default_order_desc: bool = _domain()  # without order, newest id first
+    list_ignores_order: bool = _domain()
+    list_ignores_select: bool = _domain()
+    list_ignores_plain_filter: bool = _domain()  # a key without prefix (`=`, the default) filters nothing
+    list_not_equal_as_equal: bool = _domain()  # `!` / `!=` keep the equal rows
+    list_in_first_only: bool = _domain()  # `@` matches the array's first value only
+    list_not_in_ignored: bool = _domain()
+    list_greater_inclusive: bool = _domain()  # `>` as `>=`, `<` as `<=`
+    list_like_anchored: bool = _domain()  # `%` matches the whole value, not a substring anywhere in it
+    list_not_like_ignored: bool = _domain()
+    list_ignores_read_right: bool = _domain()  # the list answers a user without the view right
+    list_empty_select_id_only: bool = _domain()  # an empty select gives the id alone, not every field
+    conduct_right_any_type: bool = _domain()  # "may conduct some type" instead of this document's type
+    conduct_right_every_type: bool = _domain()  # the conduct right asked for every type, not this document's
+    conduct_list_missing_says_single: bool = _domain()  # conduct's own not-found text in the list
     # -- system errors ----------------------------------------------------------------------------
     auth_errors_403: bool = _wire()
     error_codes_uppercased: bool = _wire()

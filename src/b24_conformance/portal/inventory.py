@@ -190,12 +190,15 @@ class Inventory:
         with self.repo.transaction() as tx:
             doc = _document(tx, doc_id)
             if doc is None:
-                raise PortalError(keys.no_rights if self.deviations.conduct_missing_says_rights else keys.not_found,
-                                  id=shown_id)
+                single = self.deviations.conduct_list_missing_says_single and keys.not_found == "conduct-list.not-found"
+                raise PortalError(keys.no_rights if self.deviations.conduct_missing_says_rights
+                                  else "conduct.not-found" if single else keys.not_found, id=shown_id)
             params = {"id": doc.id, "title": doc.display_title}
             if not self.deviations.conduct_ignores_access:
                 self._require_access(keys, params)
-            if not self.rights.may("conduct", doc.doc_type):
+            types = DOC_TYPES if self.deviations.conduct_right_any_type else (doc.doc_type,)
+            every = self.deviations.conduct_right_every_type
+            if not (all if every else any)(self.rights.may("conduct", t) for t in (DOC_TYPES if every else types)):
                 raise PortalError(keys.no_rights, **params)
             items = tx.elements_of(doc.id)
             if not self.rights.may_stores(set().union(*(i.stores for i in items))) \

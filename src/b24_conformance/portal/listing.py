@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from .deviations import FAITHFUL, Deviations
 from .errors import PortalError
 from .params import parse_datetime, shown, start_param, to_array, to_decimal, to_object
 
@@ -112,24 +113,30 @@ class Listed(Protocol):
 
 
 def list_result(
-    key: str, items: Iterable[Listed], types: Mapping[str, str], params: Mapping[str, Any]
+    key: str, items: Iterable[Listed], types: Mapping[str, str], params: Mapping[str, Any],
+    *, deviations: Deviations = FAITHFUL,
 ) -> ListResult:
     """`{key: page}` of `items` in their API form, filtered, ordered, paged and projected per `params`."""
-    rows, total, nxt = paginate([item.to_api() for item in items], types, params)
+    rows, total, nxt = paginate([item.to_api() for item in items], types, params, deviations=deviations)
     return ListResult({key: rows}, total, nxt)
 
 
 def paginate(
-    rows: list[dict[str, Any]], types: Mapping[str, str], params: Mapping[str, Any]
+    rows: list[dict[str, Any]], types: Mapping[str, str], params: Mapping[str, Any],
+    *, deviations: Deviations = FAITHFUL,
 ) -> tuple[list[dict[str, Any]], int, int | None]:
     """Filter, order, page and project `rows` (API dicts) per `select`/`filter`/`order`/`start`."""
-    select = to_array(params.get("select") or [], "select")
+    dv = deviations
+    select = [] if dv.list_ignores_select else to_array(params.get("select") or [], "select")
     filters = to_object(params.get("filter") or {}, "filter")
-    order = to_object(params.get("order") or {}, "order")
-    start = start_param(params)
+    order = {} if dv.list_ignores_order else to_object(params.get("order") or {}, "order")
+    start = 0 if dv.list_start_ignored else start_param(params)
 
     for key, raw in filters.items():
         op, name = split_filter_key(key)
+        op, raw = _deviated_filter(op, raw, key == name, dv)
+        if op is None:
+            continue
         field = _field(name, types)
         if field is None:
             continue
@@ -143,7 +150,12 @@ def paginate(
         descending = isinstance(direction, str) and direction.lower() == "desc"
         rows = sorted(rows, key=lambda r, f=field: _sort_key(_norm(r.get(f), types[f])), reverse=descending)
 
+    if not order and dv.list_default_order_desc:
+        rows = sorted(rows, key=lambda r: _sort_key(_norm(r.get("id"), "integer")), reverse=True)
+
     chosen = [f for f in (_field(s, types) for s in select if isinstance(s, str)) if f is not None]
+    if not chosen and not select and dv.list_empty_select_id_only:
+        chosen = ["id"]
     if chosen:
         rows = [{k: v for k, v in r.items() if k in chosen} for r in rows]
 
@@ -151,8 +163,25 @@ def paginate(
         return rows[:PAGE], 0, None
     start = max(start, 0)
     page = rows[start : start + PAGE]
-    nxt = start + PAGE if start + PAGE < len(rows) else None
-    return page, len(rows), nxt
+    step = PAGE - 1 if dv.list_next_overlaps else PAGE
+    nxt = start + step if start + PAGE < len(rows) else None
+    return page, len(page) if dv.list_total_of_page else len(rows), nxt
+
+
+def _deviated_filter(op: str, raw: Any, plain: bool, dv: Deviations) -> tuple[str | None, Any]:
+    """A filter key's operator and value as a mutant portal reads them; None: the key is ignored."""
+    if (plain and dv.list_ignores_plain_filter) or (op == "!@" and dv.list_not_in_ignored) \
+            or (op == "!%" and dv.list_not_like_ignored):
+        return None, raw
+    if op == "!=" and dv.list_not_equal_as_equal:
+        return "=", raw
+    if op == "@" and dv.list_in_first_only and isinstance(raw, list) and raw:
+        return "=", raw[0]
+    if op in (">", "<") and dv.list_greater_inclusive:
+        return op + "=", raw
+    if op == "%" and dv.list_like_anchored:
+        return "=%", raw
+    return op, raw
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

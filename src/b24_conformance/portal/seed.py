@@ -100,6 +100,8 @@ USERS = (
           doc_rights=tuple(ALL_DOC_RIGHTS)),
     _User(MAIN, 9, "Clerk without inventory management access", catalog_read=True, all_stores=True,
           doc_rights=tuple(ALL_DOC_RIGHTS)),
+    _User(MAIN, 10, "Clerk who may conduct receipts only", catalog_read=True, inventory=True, all_stores=True,
+          doc_rights=(("conduct", "A"),)),
     _User(BASIC, 1, "Admin", is_admin=True, catalog_read=True, inventory=True, all_stores=True),
     _User(OFF, 1, "Admin", is_admin=True, catalog_read=True, inventory=True, all_stores=True),
 )
@@ -183,6 +185,14 @@ CREDENTIALS = (
         9,
         "product catalog access, every document right, every warehouse, no inventory management access:"
         " cancel.no-rights",
+    ),
+    _Credential(
+        "conduct-receipts-only",
+        "webhook",
+        MAIN,
+        10,
+        "catalog and inventory access, every warehouse, may conduct receipts (A) and nothing else:"
+        " conduct.no-rights on any other type",
     ),
     _Credential(
         "basic-plan-admin",

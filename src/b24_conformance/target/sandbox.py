@@ -14,6 +14,7 @@ own commands never straddle two batches, because `$result[...]` references only 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,10 @@ Command = tuple[str, Mapping[str, Any]]
 # them. `restricted` is one the store-restricted roles may not view and select; `visible` is one
 # they may (a run's own warehouses are new, so no restricted role can see them either).
 FIXTURE_STORES = {"restricted": "restricted_store_id", "visible": "visible_store_id"}
+# A reference to the title prefix of one clause's own documents: unique to the run and the clause,
+# so a list filtered on it (`%title`) sees the clause's documents and nothing else of the portal.
+MARKER = "$given.marker"
+_RESULT_REF = re.compile(r"\$result\[([^\]]+)\]")
 
 
 class SetupFailed(TargetError):
@@ -64,9 +69,12 @@ class World:
     exchanges: list[Exchange] = field(default_factory=list)  # the shared batches this clause used
     user_id: int | None = None  # the run's responsible user: `$run.user`
     read_fields: tuple[str, ...] = ()  # document fields read back besides id and status
+    marker: str = ""  # the title prefix every document of this clause's given carries (`$given.marker`)
 
     def resolve(self, value: Any) -> Any:
         """Replace `$label.field` references with what the sandbox built."""
+        if value == MARKER and self.marker:
+            return self.marker
         if isinstance(value, str) and value.startswith("$") and "." in value:
             label, attr = value[1:].split(".", 1)
             if label == "run" and attr == "user" and self.user_id is not None:
@@ -89,6 +97,8 @@ class World:
             refs[f"${label}.title"] = doc.title
         if self.user_id is not None:
             refs["$run.user"] = self.user_id
+        if self.marker:
+            refs[MARKER] = self.marker
         return refs
 
 
@@ -176,6 +186,7 @@ class Sandbox:
         world, commands = plan.world, plan.commands
         products = sorted({item.product for doc in clause.given for item in doc.items})
         short = clause.id.replace(".", "-")[:40]
+        world.marker = f"{self.prefix}{short} "
         for label in products:
             world.product_names[label] = f"{self.prefix}{short} {label}"
             commands[plan.k(f"p_{label}")] = ("catalog.product.add", {"fields": {
@@ -214,7 +225,7 @@ class Sandbox:
         for group in pack([p.commands for p in plans], MAX_BATCH):
             chosen = [plans[i] for i in group]
             for plan in chosen:
-                if len(plan.commands) > MAX_BATCH:
+                if len(plan.commands) > MAX_BATCH and chunks(plan.commands, MAX_BATCH) is None:
                     out[plan.clause.id] = SetupFailed(f"clause {plan.clause.id} needs {len(plan.commands)} "
                                                       f"set-up commands; one batch holds {MAX_BATCH}")
             chosen = [p for p in chosen if p.clause.id not in out]
@@ -228,13 +239,10 @@ class Sandbox:
             self.manifest.intend("documents", [t for s in plan.world.documents.values()
                                                for t in (s.title, s.stock_title) if t])
         commands = {k: v for plan in plans for k, v in plan.commands.items()}
-        sent = self.client.batch(self.admin, commands, halt=False, phase="setup")
-        results, errors = batch_parts(sent.reply.body)
-        if isinstance(sent.reply.body, dict) and "error" in sent.reply.body:
-            errors = {"batch": sent.reply.body}
+        exchanges, results, errors = self._send_chunks(commands, "setup")
         out: dict[str, World | SetupFailed] = {}
         for plan in plans:
-            plan.world.exchanges.append(sent.exchange)
+            plan.world.exchanges.extend(exchanges)
             self._record(plan, results)
             failed = next(((key, err) for key, err in errors.items()
                            if key in plan.commands or key == "batch"), None)
@@ -315,11 +323,10 @@ class Sandbox:
         commands = {k: v for _, _, _, looks, undo in parts for k, v in {**looks, **undo}.items()}
         if not commands:
             return {world.clause_id: {} for world, *_ in parts}
-        sent = self.client.batch(self.admin, commands, halt=False, phase="observe")
-        results, errors = batch_parts(sent.reply.body)
+        exchanges, results, errors = self._send_chunks(commands, "observe")
         seen = {}
         for world, wanted, key, looks, undo in parts:
-            world.exchanges.append(sent.exchange)
+            world.exchanges.extend(exchanges)
             if undo:
                 self._record_cleanup(world, key, results, errors)
             seen[world.clause_id] = self._read(world, key, results) if wanted else {}
@@ -350,10 +357,26 @@ class Sandbox:
         """Undo the clause's documents and products; errors here are reported, not fatal."""
         commands = {} if world.cleaned else self._cleanup_commands(world, "")
         if commands:
-            sent = self.client.batch(self.admin, commands, halt=False, phase="cleanup")
-            world.exchanges.append(sent.exchange)
-            results, errors = batch_parts(sent.reply.body)
+            exchanges, results, errors = self._send_chunks(commands, "cleanup")
+            world.exchanges.extend(exchanges)
             self._record_cleanup(world, "", results, errors)
+
+    def _send_chunks(self, commands: Mapping[str, Command], phase: str) -> tuple[list[Exchange], dict, dict]:
+        """`commands` as one batch, or, when more than one batch holds, as consecutive batches cut
+        where no `$result[...]` reference crosses (a series of documents, or its clean-up); the
+        exchanges, and the results and errors of all of them. A refused batch is an error `batch`."""
+        exchanges: list[Exchange] = []
+        results: dict = {}
+        errors: dict = {}
+        for part in chunks(commands, MAX_BATCH) or [commands]:
+            sent = self.client.batch(self.admin, part, halt=False, phase=phase)
+            exchanges.append(sent.exchange)
+            got, failed = batch_parts(sent.reply.body)
+            results.update(got)
+            errors.update(failed)
+            if isinstance(sent.reply.body, dict) and "error" in sent.reply.body:
+                errors["batch"] = sent.reply.body
+        return exchanges, results, errors
 
     def _cleanup_commands(self, world: World, key: str) -> dict[str, Command]:
         commands: dict[str, Command] = {}
@@ -472,6 +495,19 @@ def _rows(world: World, key: str, results: Mapping[str, Any]) -> dict[str, Any]:
             docs = answer["documents"]
             rows[label] = docs[0] if docs and isinstance(docs[0], dict) else None
     return rows
+def chunks(commands: Mapping[str, Command], limit: int) -> list[dict[str, Command]] | None:
+    """`commands` cut in order into batches of at most `limit`, or None when a cut would separate a
+    `$result[key]` reference from the command it names (a batch only resolves its own keys)."""
+    parts: list[dict[str, Command]] = []
+    for key, command in commands.items():
+        if not parts or len(parts[-1]) >= limit:
+            parts.append({})
+        parts[-1][key] = command
+    for part in parts:
+        for _, params in part.values():
+            if any(name not in part and name in commands for name in _RESULT_REF.findall(repr(params))):
+                return None
+    return parts
 
 
 def _ref(key: str) -> str:
