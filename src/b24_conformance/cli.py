@@ -395,15 +395,14 @@ def _check_profile(name: str) -> None:
 
 # -- lint, cleanup, diff, openapi ------------------------------------------------------------------
 def cmd_lint(args: argparse.Namespace) -> int:
-    from . import paths
-    from .contract.lint import coverage_map, lint, load_family, render_coverage, render_problems
+    from .contract.lint import lint_input, render_coverage, render_problems
 
-    problems, clauses = lint()
+    problems, read = lint_input()
     if args.list:
-        for clause in clauses:
+        for clause in read.clauses:
             print(f"{clause.id:50} {clause.level:6} {clause.title}")
-    print(render_coverage(coverage_map(clauses, paths.sources_dir()), load_family()))
-    print(render_problems(problems, len(clauses)))
+    print(render_coverage(read.coverage, read.family))
+    print(render_problems(problems, len(read.clauses)))
     return 1 if problems else 0
 
 

@@ -365,16 +365,12 @@ class Engine:
 
     def _walk_through(self, adapter: ClientAdapter, when: Any, params: dict, options: dict) -> tuple[ClientReply, ...]:
         """`_walk` through the reference row's adapter: each page's `start` is the last reply's `next`."""
-        replies: list[ClientReply] = []
-        page = dict(params)
-        for _ in range(MAX_PAGES):
-            replies.append(self._client_reply(lambda p=page: adapter.call(when.role, when.method, p, **options)))
-            body = replies[-1].returned if replies[-1].whole else None
-            nxt = body.get("next") if isinstance(body, dict) else None
-            if nxt is None:
-                break
-            page = {**params, "start": nxt}
-        return tuple(replies)
+        def next_of(reply: ClientReply) -> Any:
+            body = reply.returned if reply.whole else None
+            return body.get("next") if isinstance(body, dict) else None
+
+        return tuple(_follow_next(params, lambda page: self._client_reply(
+            lambda: adapter.call(when.role, when.method, page, **options)), next_of))
 
     def _client_reply(self, ask: Callable[[], Any]) -> ClientReply:
         """What the client handed its caller: a value, its documented error, or a crash."""
@@ -460,16 +456,12 @@ class Engine:
     def _walk(self, cred, method: str, params: dict, transport: str, retry: bool) -> list[Sent]:
         """A list method page by page: each next request's `start` is the previous reply's `next`,
         until a reply gives none (or is no success), at most MAX_PAGES requests."""
-        sent: list[Sent] = []
-        page = dict(params)
-        for _ in range(MAX_PAGES):
-            sent.append(self.client.call(cred, method, page, transport=transport, retry=retry))
-            reply = sent[-1].reply
-            nxt = reply.body.get("next") if isinstance(reply.body, dict) else None
-            if nxt is None or reply.status != 200:
-                break
-            page = {**params, "start": nxt}
-        return sent
+        def next_of(sent: Sent) -> Any:
+            body = sent.reply.body
+            return body.get("next") if isinstance(body, dict) and sent.reply.status == 200 else None
+
+        return _follow_next(params, lambda page: self.client.call(cred, method, page, transport=transport,
+                                                                  retry=retry), next_of)
 
     def _burst(self, cred, method: str, params: dict, transport: str, extra: int) -> Sent:
         """Send until the portal refuses (or threshold + extra requests); return the refusal."""
@@ -484,6 +476,20 @@ class Engine:
 
 
 MAX_PAGES = 10  # a walk stops here even if the portal keeps giving `next`
+
+
+def _follow_next(params: dict, send: Callable[[dict], Any], next_of: Callable[[Any], Any]) -> list[Any]:
+    """Send `params`, then again with `start` set to each answer's `next`, until an answer has none
+    (at most MAX_PAGES sends); every answer, in order."""
+    answers: list[Any] = []
+    page = dict(params)
+    for _ in range(MAX_PAGES):
+        answers.append(send(page))
+        nxt = next_of(answers[-1])
+        if nxt is None:
+            break
+        page = {**params, "start": nxt}
+    return answers
 
 
 @dataclass(frozen=True, slots=True)

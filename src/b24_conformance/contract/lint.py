@@ -96,6 +96,13 @@ class LintInput:
 
 def lint(clause_dir: Path | None = None, profile_dir: Path | None = None,
          shared: Path | None = None, family_file: Path | None = None) -> tuple[list[Problem], list[Clause]]:
+    problems, ctx = lint_input(clause_dir, profile_dir, shared, family_file)
+    return problems, ctx.clauses
+
+
+def lint_input(clause_dir: Path | None = None, profile_dir: Path | None = None, shared: Path | None = None,
+               family_file: Path | None = None) -> tuple[list[Problem], LintInput]:
+    """Every rule's problems, and what the rules read (the command prints its coverage map)."""
     problems: list[Problem] = []
     files: list[ClauseFile] = []
     for path in sorted((clause_dir or paths.clauses_dir()).glob("*.yaml")):
@@ -108,7 +115,8 @@ def lint(clause_dir: Path | None = None, profile_dir: Path | None = None,
         profiles = load_all_profiles(profile_dir)
         family = load_family(family_file)
     except ContractError as exc:
-        return [*problems, Problem("data", "suites", exc.message)], clauses
+        empty = LintInput(files=files, clauses=clauses, profiles={}, shared=None, family=Family(pages=()), coverage=[])
+        return [*problems, Problem("data", "suites", exc.message)], empty
     shared = shared if shared is not None else paths.sources_dir()
     if not (shared / "reference").is_dir():
         problems.append(Problem("sources", str(shared), "the cited pages are missing, so the citation and "
@@ -118,7 +126,7 @@ def lint(clause_dir: Path | None = None, profile_dir: Path | None = None,
                     coverage=coverage_map(clauses, shared, profiles, files, family))
     for rule in RULES:
         problems.extend(rule(ctx))
-    return problems, clauses
+    return problems, ctx
 
 
 def unique_ids(ctx: LintInput) -> Iterable[Problem]:
