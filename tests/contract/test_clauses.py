@@ -293,3 +293,15 @@ def test_an_overruled_sample_needs_no_clause_and_a_stale_one_is_a_problem(tmp_pa
     stale_problems, _ = lint(family_file=_family(tmp_path, stale))
     assert [p.message for p in stale_problems if p.rule == "coverage"] == [
         "the overruled sample 'Not on the page.' is not on the page: remove it"]
+
+
+@pytest.mark.parametrize("text, says", [
+    ("pages: [\n", "ParserError"),
+    ("repo: x\npages: [{method: catalog.document.add}]\n", "'page' is a required property"),
+])
+def test_a_malformed_family_list_is_one_clear_problem(tmp_path, text, says):
+    path = tmp_path / "pages.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems, _ = lint(family_file=path)
+    assert [p.rule for p in problems] == ["data"]
+    assert says in problems[0].message and "\n" not in problems[0].message
