@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# worker processes for make test; TEST_WORKERS=0 runs every test in one process
+TEST_WORKERS ?= 4
 
 .PHONY: setup run test lint bench clean
 
@@ -19,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/b24-conformance run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/b24-conformance lint

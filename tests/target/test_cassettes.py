@@ -153,3 +153,35 @@ def test_a_run_process_replays_without_importing_aiohttp(tmp_path):
                           env={**os.environ, "NO_COLOR": "1"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 clause(s): 2 PASS" in done.stdout and "aiohttp not imported" in done.stdout
+
+
+def test_a_reimported_vcrpy_records_with_its_own_classes(tmp_path):
+    """pytester's in-process sessions drop the modules they imported: a vcrpy imported again must
+    not meet an indexed cassette built on the old one (its 'no cassette yet' error went uncaught,
+    so recording into an empty folder failed)."""
+    import sys
+
+    import httpx
+
+    from b24_conformance.target.cassette import indexed_cassette_class
+
+    def vcr_modules() -> dict:
+        return {k: v for k, v in sys.modules.items() if k == "vcr" or k.startswith("vcr.")}
+
+    old_class = indexed_cassette_class()
+    saved = vcr_modules()
+    for name in saved:
+        del sys.modules[name]
+    try:
+        new_class = indexed_cassette_class()
+        assert new_class is not old_class
+        assert issubclass(new_class, sys.modules["vcr.cassette"].Cassette)
+        with EmbeddedPortal(reference_settings(tls=False)) as portal:
+            cassettes = Cassettes(tmp_path, record=True, redactor=Redactor())
+            with cassettes.use("fresh"):
+                assert httpx.get(portal.base_url + "/health").status_code == 200
+        assert "/health" in (tmp_path / "fresh.yaml").read_text("utf-8")
+    finally:
+        for name in vcr_modules():
+            del sys.modules[name]
+        sys.modules.update(saved)

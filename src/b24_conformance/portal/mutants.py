@@ -342,7 +342,8 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
        "list.no-view-right.rejected"),
     _m("conduct-right-any-type", "conduct_right_any_type",
        "a user with the \"Conduct Document\" access permission for the document type in the request",
-       "conduct.other-type-right.rejected", "conduct-list.other-type-right.rejected"),
+       "conduct.other-type-right.rejected", "conduct-list.other-type-right.rejected",
+       "confirm.other-type-right.rejected"),  # and the deprecated confirm, which is conduct
     _m("conduct-right-every-type", "conduct_right_every_type",
        "a user with the \"Conduct Document\" access permission for the document type in the request",
        "conduct.own-type-right.succeeds"),

@@ -149,9 +149,12 @@ def block_network() -> Iterator[None]:
         socket.socket.connect = real  # type: ignore[method-assign]
 
 
-@functools.cache
 def indexed_cassette_class() -> type:
     """vcrpy's Cassette with its interactions indexed by (method, URI, body).
+
+    Built once per imported vcrpy (keyed by its Cassette class): a process that imports vcrpy
+    again (pytest's in-process pytester restores `sys.modules` after each inner session) must not
+    mix the old module's classes with the new one's exceptions.
 
     vcrpy finds the response to a request by running every matcher against every stored
     interaction, and again for each request: a replay of the rate-limit probe (hundreds of
@@ -161,6 +164,15 @@ def indexed_cassette_class() -> type:
     to vcrpy's own scan (for example a JSON body whose keys come in another order).
     """
     from vcr.cassette import Cassette
+
+    return _indexed(Cassette)
+
+
+@functools.cache
+def _indexed(Cassette: type) -> type:
+    import sys
+
+    requests_match = sys.modules[Cassette.__module__].requests_match
 
     class IndexedCassette(Cassette):
         def _key(self, request: Any) -> tuple:
@@ -217,8 +229,6 @@ def indexed_cassette_class() -> type:
             for n, (stored, response) in enumerate(self.data):  # vcrpy's own scan for the rest
                 if n not in twins and requests_match(request, stored, self._match_on):
                     yield n, response
-
-    from vcr.matchers import requests_match
 
     return IndexedCassette
 
