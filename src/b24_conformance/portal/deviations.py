@@ -109,6 +109,14 @@ class Deviations:
     alias_id_defaults_zero: bool = _domain()  # confirm/unconfirm without id look up document 0
     fields_ignores_read: bool = _domain()
     fields_new_shape: bool = _domain()  # getFields' object instead of the documented object[]
+    # -- issue 11: element.getFields and the deprecated element.fields --
+    element_get_fields_requires_edit: bool = _domain()  # a document right asked besides the catalog view right
+    element_get_fields_ignores_read: bool = _domain()
+    element_get_fields_all_optional: bool = _domain()  # docId and elementId described as not required
+    element_get_fields_immutable_editable: bool = _domain()  # docId and elementId described as changeable
+    element_get_fields_old_shape: bool = _domain()  # element.fields' array of descriptions
+    element_fields_ignores_read: bool = _domain()
+    element_fields_new_shape: bool = _domain()  # element.getFields' object instead of the documented object[]
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()
     no_time_block: bool = _wire()

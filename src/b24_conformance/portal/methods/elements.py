@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..entities import NewElement
+from ..errors import PortalError
 from ..fields import ELEMENT_FIELDS, ELEMENT_TYPES, deprecated_fields
 from ..listing import ListResult, list_result
 from ..params import fields_param, int_param, required, to_decimal, to_double, to_id, to_int
@@ -57,13 +58,33 @@ def element_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
 
 
 def element_get_fields(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
-    require_read(ctx, "element.denied")
-    return {"documentElement": {k: dict(v) for k, v in ELEMENT_FIELDS.items()}}
+    dv = ctx.deviations
+    if not dv.element_get_fields_ignores_read:
+        require_read(ctx, "element.denied")
+    if dv.element_get_fields_requires_edit and not ctx.rights.may("edit", "A"):
+        raise PortalError("element.denied")
+    if dv.element_get_fields_old_shape:
+        return {"documentElement": deprecated_fields(ELEMENT_FIELDS)}
+    return {"documentElement": {k: _deviant_field(dv, k, v) for k, v in ELEMENT_FIELDS.items()}}
+
+
+def _deviant_field(dv: Any, name: str, description: Mapping[str, Any]) -> dict[str, Any]:
+    """One item field's description as a mutant gives it (unchanged on a faithful portal)."""
+    out = dict(description)
+    if dv.element_get_fields_all_optional:
+        out["isRequired"] = False
+    if dv.element_get_fields_immutable_editable and name in ("docId", "elementId"):
+        out["isImmutable"] = False
+    return out
 
 
 def element_fields(ctx: CallContext, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Deprecated catalog.document.element.fields: element.getFields' descriptions in the old shape."""
-    require_read(ctx, "element.denied")
+    dv = ctx.deviations
+    if dv.element_fields_new_shape:
+        return element_get_fields(ctx, params)  # type: ignore[return-value]
+    if not dv.element_fields_ignores_read:
+        require_read(ctx, "element.denied")
     return deprecated_fields(ELEMENT_FIELDS)
 
 
