@@ -235,6 +235,7 @@ class Engine:
                 done[clause.id] = self._seen(clause, started, fault=world.message)
                 continue
             world.read_fields = tuple(sorted({f for fs in clause.then.after_fields.values() for f in fs}))
+            world.read_items = tuple(clause.then.after_items)
             if clause.when.creates:
                 try:
                     self._sandbox().expect_created(world, clause)
@@ -276,7 +277,8 @@ class Engine:
             after = seen.get(clause.id, {})
             done[clause.id] = self._seen(
                 clause, started, world=world, own=own, replies=asked.replies,
-                statuses=after.get("status", {}), documents=after.get("documents", {}), balances=_readings(clause, world, after.get("balances")),
+                statuses=after.get("status", {}), documents=after.get("documents", {}), items=after.get("items", {}),
+                balances=_readings(clause, world, after.get("balances")),
                 references=world.references(), reproduction=asked.reproduction, bucket_after=asked.bucket_after)
         return [done[c.id] for c in clauses]
 

@@ -408,6 +408,53 @@ def check_after_exists(then: Then, observation: Observation, ctx: Context) -> li
     return fields
 
 
+def check_after_items(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
+    """A document's item rows after the call: exactly the expected rows, in any order, each matched
+    on product, amount, both warehouse ends and (where given) price; a document not read is no answer."""
+    fields = []
+    for label, expected in then.after_items.items():
+        want = [_expected_row(item, ctx) for item in expected]
+        rows = observation.items.get(label, MISSING)
+        if rows is MISSING:
+            fields.append(_field(f"after.items.{label}", want, MISSING, False))
+            continue
+        seen = [{k: _row_value(k, row.get(k, MISSING)) for k in ("elementId", "amount", "storeFrom", "storeTo",
+                                                                 "purchasingPrice")} for row in rows]
+        unmatched = list(seen)
+        for row in want:
+            hit = next((got for got in unmatched if all(same_json(v, got[k]) for k, v in row.items()
+                                                        if k != "product")), None)
+            if hit is not None:
+                unmatched.remove(hit)
+        ok = len(seen) == len(want) and not unmatched
+        fields.append(_field(f"after.items.{label}", want, seen, ok))
+    return fields
+
+
+def _expected_row(item: Any, ctx: Context) -> dict[str, Any]:
+    """An expected item row in the portal's terms: the product's and warehouses' ids the sandbox built."""
+    row = {"product": item.product, "elementId": _as_id(ctx.resolve(f"$product.{item.product}")),
+           "amount": float(item.amount),
+           "storeFrom": _as_id(ctx.resolve(f"$store.{item.store_from}")) if item.store_from else None,
+           "storeTo": _as_id(ctx.resolve(f"$store.{item.store_to}")) if item.store_to else None}
+    if item.price is not None:
+        row["purchasingPrice"] = float(item.price)
+    return row
+
+
+def _row_value(key: str, value: Any) -> Any:
+    """An item row's value as compared: ids as numbers, amounts and prices as floats (real portals
+    send some numbers as strings)."""
+    if value is MISSING or value is None:
+        return value
+    if key in ("amount", "purchasingPrice"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+    return _as_id(value)
+
+
 def check_result_at(then: Then, observation: Observation, ctx: Context) -> list[FieldResult]:
     """Values inside the result at dot paths; a path that leads nowhere is <missing>."""
     body = observation.reply.body
@@ -432,12 +479,13 @@ def check_pages(then: Then, observation: Observation, ctx: Context) -> list[Fiel
     # the client's to show there (as with schemas, reply_schema), and a list helper may hand over
     # the rows themselves, unwrapped from their key
     envelope = not any(isinstance(r, ClientView) and not r.body_visible for r in observation.replies)
-    rows = [row for body in bodies for row in _page_rows(body, want.get("key", "documents"), unwrapped=not envelope)]
+    rows = [row for body in bodies for row in _page_rows(body, want.get("key"), unwrapped=not envelope)]
     fields: list[FieldResult] = []
     if "ids" in want:
         seen = [_as_id(row.get("id")) for row in rows]
-        if want["ids"] == "given":
-            given = sorted((_as_id(v) for k, v in ctx.references.items() if k.endswith(".id")), key=_id_order)
+        if want["ids"] in ("given", "items"):  # every given document's (item row's) id once, any order
+            ref = "$given.ids" if want["ids"] == "given" else "$given.items"
+            given = sorted((_as_id(v) for v in ctx.references.get(ref, ())), key=_id_order)
             seen = sorted(seen, key=_id_order)
             fields.append(_field("pages.ids", given, seen, seen == given))
         else:
@@ -460,8 +508,13 @@ def check_pages(then: Then, observation: Observation, ctx: Context) -> list[Fiel
     return fields
 
 
-def _page_rows(body: Mapping[str, Any], key: str, *, unwrapped: bool = False) -> list[dict[str, Any]]:
+def _page_rows(body: Mapping[str, Any], key: str | None, *, unwrapped: bool = False) -> list[dict[str, Any]]:
+    """A page's rows: `result[key]`; without a key, the one list in `result` (documents,
+    documentElements, …)."""
     result = body.get("result")
+    if isinstance(result, dict) and key is None:
+        lists = [k for k, v in result.items() if isinstance(v, list)]
+        key = lists[0] if len(lists) == 1 else "documents"
     rows = result.get(key) if isinstance(result, dict) else result if unwrapped else None
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
@@ -489,6 +542,7 @@ CHECKS: dict[str, Check] = {
     "after.balances": check_after_balances,
     "after.fields": check_after_fields,
     "after.exists": check_after_exists,
+    "after.items": check_after_items,
     "result_at": check_result_at,
     "pages": check_pages,
 }

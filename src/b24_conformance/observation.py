@@ -150,6 +150,9 @@ class Observation:
     # the rows read back after the call by document label (None: listed and not found; a label
     # that is absent was not read); only the fields the clause asks about, with id and status
     documents: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    # the item rows of a document read back after the call (catalog.document.element.list by docId),
+    # by document label; a label that is absent was not read
+    items: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
     references: Mapping[str, Any] = field(default_factory=dict)
     exchanges: tuple[Exchange, ...] = ()
     reproduction: str = ""

@@ -235,7 +235,8 @@ def page(ids, *, total, next_=None, fields=("id",)):
     return Reply(status=200, body=body)
 
 
-SERIES = {f"$page{n}.id": 100 + n for n in range(52)} | {"$given.marker": "b24c rec list-paging "}
+SERIES = ({f"$page{n}.id": 100 + n for n in range(52)} | {"$given.marker": "b24c rec list-paging "}
+          | {"$given.ids": list(range(100, 152))})
 
 
 def test_every_own_row_once_over_two_pages_passes():
@@ -266,3 +267,62 @@ def test_rows_in_the_wrong_order_or_with_extra_fields_fail():
     wide = page([1], total=1, fields=("id", "title", "docNumber"))
     verdict = grade("list.select.only-chosen", observe("x", wide, references={"$a.id": 1}))
     assert verdict.outcome is Outcome.FAIL and [f.field for f in verdict.mismatches] == ["pages.fields"]
+
+
+# -- a document's item rows after the call (issue 11: catalog.document.element.*) ------------------
+ROWS_REFS = {"$doc.id": 7, "$line.id": 70, "$product.p1": 11, "$product.p2": 12, "$store.main": 21,
+             "$store.second": 22}
+ADDED = Reply(status=200, body={"result": {"documentElement": {
+    "id": 71, "docId": 7, "elementId": 12, "storeFrom": None, "storeTo": 21, "amount": 3, "purchasingPrice": 12.5}},
+    "time": TIME})
+
+
+def row(element_id, amount, store_to, price=10.0, store_from=None, **extra):
+    return {"id": 70, "docId": 7, "elementId": element_id, "amount": amount, "storeFrom": store_from,
+            "storeTo": store_to, "purchasingPrice": price, **extra}
+
+
+def items_verdict(rows):
+    seen = observe("element-add.receipt.adds-row", ADDED, statuses={"doc": "N"}, references=ROWS_REFS,
+                   items={"doc": tuple(rows)} if rows is not None else {})
+    return grade("element-add.receipt.adds-row", seen)
+
+
+def test_item_rows_match_in_any_order_on_product_amount_warehouses_and_given_price():
+    # the given row has no price in the clause's expectation, so any price is fine for it; real
+    # portals send numbers as strings at times
+    assert items_verdict([row(12, "3", 21, price="12.5"), row(11, 5, 21, price=99)]).outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize("rows, why", [
+    ([row(11, 5, 21)], "the added row is missing"),
+    ([row(11, 5, 21), row(12, 3, 21, price=12.5), row(12, 3, 21, price=12.5)], "a row too many"),
+    ([row(11, 5, 21), row(12, 4, 21, price=12.5)], "the wrong amount"),
+    ([row(11, 5, 21), row(12, 3, 22, price=12.5)], "the wrong warehouse"),
+    ([row(11, 5, 21), row(12, 3, 21, price=12.5, store_from=22)], "a source warehouse on a receipt"),
+    ([row(11, 5, 21), row(12, 3, 21, price=None)], "the price lost"),
+    ([row(11, 5, 21), row(11, 3, 21, price=12.5)], "the wrong product"),
+])
+def test_a_wrong_set_of_item_rows_fails_on_after_items(rows, why):
+    verdict = items_verdict(rows)
+    assert verdict.outcome is Outcome.FAIL, why
+    assert [f.field for f in verdict.mismatches] == ["after.items.doc"]
+
+
+def test_item_rows_that_were_not_read_back_fail_rather_than_pass():
+    verdict = items_verdict(None)
+    assert verdict.outcome is Outcome.FAIL and verdict.mismatches[0].observed == "<missing>"
+
+
+def test_element_rows_are_found_under_their_own_key_and_ids_items_means_every_given_row_once():
+    refs = {"$doc.id": 7, "$given.items": [70, 71, 72], "$given.ids": [7]}
+    body = {"result": {"documentElements": [{"id": i, "docId": 7} for i in (72, 70, 71)]}, "total": 3,
+            "time": TIME}
+    seen = observe("x", Reply(status=200, body=body), references=refs)
+    assert grade("element-list.by-document.every-row", seen).mismatches[0].field == "pages.has"  # rows lack fields
+    body["result"]["documentElements"] = [row(11, 1, 21) | {"id": i} for i in (72, 70, 71)]
+    assert grade("element-list.by-document.every-row", observe("x", Reply(status=200, body=body),
+                                                               references=refs)).outcome is Outcome.PASS
+    body["result"]["documentElements"].pop()
+    verdict = grade("element-list.by-document.every-row", observe("x", Reply(status=200, body=body), references=refs))
+    assert verdict.outcome is Outcome.FAIL and verdict.mismatches[0].field == "pages.ids"

@@ -667,6 +667,23 @@ def test_elements(p: Portal) -> None:
     )
 
 
+def test_element_list_shows_only_the_rows_a_user_may_see(p: Portal) -> None:
+    """element.list: "Records are automatically limited by available document types and the user's
+    permissions on warehouses"; an administrator sees every row."""
+    receipt = p.doc("A", store="visible_store_id")
+    hidden_store = p.doc("A", store="restricted_store_id")
+    write_off = p.doc("D")
+
+    def rows(user: int) -> set[int]:
+        listed = p.call("catalog.document.element.list", {"select": ["docId"]}, user=user).result
+        return {r["docId"] for r in listed["documentElements"]}
+
+    assert rows(1) == {receipt, hidden_store, write_off}
+    assert rows(3) == {receipt, write_off}  # every document right, but not the restricted warehouse
+    assert rows(7) == {receipt, hidden_store}  # a right on receipts only, every warehouse
+    assert rows(4) == set()  # the catalog reader holds no document right at all
+
+
 def test_store_products(p: Portal) -> None:
     assert p.error("catalog.storeproduct.get", {}).key == "param.missing"
     assert p.error("catalog.storeproduct.list", user=99).key == "storeproduct.denied"

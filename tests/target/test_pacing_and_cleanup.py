@@ -84,11 +84,28 @@ def test_cleanup_removes_what_an_interrupted_run_left(tmp_path, capsys):
     assert webhook.split("/")[-2] not in out  # the webhook code is never printed
 
 
-def test_oversized_set_up_is_cut_only_where_no_result_reference_crosses():
+def test_oversized_set_up_is_cut_in_order_and_refused_only_for_a_forward_reference():
     from b24_conformance.target.sandbox import chunks
 
     series = {f"d{n}": ("catalog.document.add", {"fields": {"title": f"t{n}"}}) for n in range(52)}
     parts = chunks(series, 50)
     assert [len(p) for p in parts] == [50, 2] and list(parts[1]) == ["d50", "d51"]
+    # a reference into an earlier batch is fine: it is filled in from that batch's answer
     linked = dict(series) | {"e": ("catalog.document.element.add", {"fields": {"docId": "$result[d0][document][id]"}})}
-    assert chunks(linked, 50) is None
+    assert [list(p)[-1] for p in chunks(linked, 50)] == ["d49", "e"]
+    forward = {"e": ("catalog.document.element.add", {"fields": {"docId": "$result[d0][document][id]"}})} | series
+    assert chunks(forward, 50) is None
+
+
+def test_a_reference_into_an_earlier_batch_is_filled_from_its_answer():
+    from b24_conformance.target.sandbox import _answered
+
+    earlier = {"d0": {"document": {"id": 7}}, "p": {"element": {"id": 9}}}
+    params = {"fields": {"docId": "$result[d0][document][id]", "elementId": "$result[p][element][id]",
+                         "storeTo": "$result[d9][document][id]", "title": "x $result[d0][document][id]"},
+              "ids": ["$result[d0][document][id]"]}
+    assert _answered(params, earlier) == {
+        "fields": {"docId": 7, "elementId": 9,
+                   "storeTo": "$result[d9][document][id]",  # not answered yet (or failed): left to the portal
+                   "title": "x $result[d0][document][id]"},  # only a whole value is a reference
+        "ids": [7]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,17 @@ MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Item:
+    """An item row of a document: given (built by the sandbox), or expected after the call
+    (`then.after.items`, where `price` is checked only when set)."""
+
     product: str
     amount: float
     store: str | None = None
     store_from: str | None = None
     store_to: str | None = None
+    price: float | None = None
+    label: str = ""  # a given row's name: `$label.id` is its id
+    removed: bool = False  # a given row deleted again in set-up (its id names no item any more)
 
 
 INCOMING = frozenset("AS")  # receipts and adjustments only put stock in
@@ -54,10 +60,15 @@ class DocumentSpec:
     status: str  # N Y C deleted
     items: tuple[Item, ...] = ()
 
+    @property
+    def live_items(self) -> tuple[Item, ...]:
+        """The rows the document still has when set up (without those removed again)."""
+        return tuple(i for i in self.items if not i.removed)
+
     def movement(self) -> dict[tuple[str, str], float]:
         """What conducting this document adds to each (product label, warehouse label) balance."""
         delta: dict[tuple[str, str], float] = {}
-        for item in self.items:
+        for item in self.live_items:
             for store, sign in zip(item_ends(self.type, item), (-1.0, 1.0)):
                 if store:
                     key = (item.product, store)
@@ -120,12 +131,14 @@ class Then:
     after_balances: Mapping[str, str] = field(default_factory=dict)  # document label -> mode
     after_fields: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # label -> field -> value
     after_exists: Mapping[str, bool] = field(default_factory=dict)  # label -> still found
+    after_items: Mapping[str, tuple[Item, ...]] = field(default_factory=dict)  # label -> its rows after
     result_at: Mapping[str, Any] = field(default_factory=dict)  # dot path inside `result` -> value
 
     @property
     def reads_after(self) -> bool:
         """The clause asks about the documents after the call (so they are read back)."""
-        return bool(self.after_status or self.after_balances or self.after_fields or self.after_exists)
+        return bool(self.after_status or self.after_balances or self.after_fields or self.after_exists
+                    or self.after_items)
     pages: Mapping[str, Any] = field(default_factory=dict)  # a list method's pages (meta-schema $defs/pages)
 
     def checked_keys(self) -> tuple[str, ...]:
@@ -136,6 +149,7 @@ class Then:
             ("batch", bool(self.batch_result or self.batch_errors or self.batch_absent)),
             ("after.status", bool(self.after_status)), ("after.balances", bool(self.after_balances)),
             ("after.fields", bool(self.after_fields)), ("after.exists", bool(self.after_exists)),
+            ("after.items", bool(self.after_items)),
             ("result_at", bool(self.result_at)), ("pages", bool(self.pages))) if on)
 
 
@@ -153,6 +167,7 @@ class Clause:
     covers: tuple[str, ...] = ()  # causes of its page's error table, verbatim (lint's coverage map)
     file: str = ""
     file_method: str = ""  # the method of its clause file (a batch or alias clause calls another one)
+    products: tuple[str, ...] = ()  # products created besides those the items name (`$product.<label>`)
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -282,6 +297,8 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         after_balances=balances or {},
         after_fields=after.get("fields", {}),
         after_exists=after.get("exists", {}),
+        after_items={label: tuple(_row(_item(i), documents, label) for i in rows)
+                     for label, rows in (after.get("items") or {}).items()},
         result_at=then_raw.get("result_at", {}),
         pages=then_raw.get("pages", {}),
     )
@@ -290,6 +307,7 @@ def _clause(raw: Mapping[str, Any], method: str, source: Mapping[str, str], path
         method=when_method, given=documents, when=when, then=then,
         live=raw.get("live", "safe"), covers=tuple(raw.get("covers", ())), file=str(path),
         file_method=method,
+        products=tuple((raw.get("given") or {}).get("products", ())),
     )
 
 
@@ -298,16 +316,30 @@ def _series(label: str, spec: Mapping[str, Any]) -> tuple[DocumentSpec, ...]:
     count = spec.get("count")
     if not count:
         return (_document(label, spec),)
-    return tuple(_document(f"{label}{n}", spec) for n in range(count))
+    return tuple(_document(f"{label}{n}", spec, series=True) for n in range(count))
 
 
-def _document(label: str, spec: Mapping[str, Any]) -> DocumentSpec:
-    items = tuple(
-        Item(product=i["product"], amount=float(i["amount"]), store=i.get("store"),
-             store_from=i.get("from"), store_to=i.get("to"))
-        for i in spec.get("items", ())
-    )
+def _document(label: str, spec: Mapping[str, Any], *, series: bool = False) -> DocumentSpec:
+    items = tuple(_item(i, f"{label}_{i['label']}" if series and "label" in i else i.get("label", ""))
+                  for i in spec.get("items", ()))
     return DocumentSpec(label=label, type=spec["type"], status=spec["status"], items=items)
+
+
+def _row(item: Item, documents: tuple[DocumentSpec, ...], label: str) -> Item:
+    """An expected item row with both warehouse ends explicit, by its document's type (`store`
+    is the end that type uses; the other end must read back empty)."""
+    doc_type = next((d.type for d in documents if d.label == label), None)
+    if doc_type is None:
+        return item
+    source, dest = item_ends(doc_type, item)
+    return replace(item, store=None, store_from=source, store_to=dest)
+
+
+def _item(raw: Mapping[str, Any], label: str = "") -> Item:
+    price = raw.get("price")
+    return Item(product=raw["product"], amount=float(raw["amount"]), store=raw.get("store"),
+                store_from=raw.get("from"), store_to=raw.get("to"),
+                price=None if price is None else float(price), label=label, removed=bool(raw.get("removed")))
 
 
 def _expect(raw: Mapping[str, Any]) -> Expect:

@@ -263,6 +263,11 @@ class PageCoverage:
     pending: dict[str, str]  # cause -> why no clause covers it yet (printed as NOT COVERED, not a problem)
     overruled: dict[str, str] = field(default_factory=dict)  # sample string -> why the table row wins
 
+    @property
+    def excused_texts(self) -> set[str]:
+        """The error strings of rows whose every cause is excused: no clause can expect them."""
+        return {t for row, _ in self.rows if row.causes and set(row.causes) <= set(self.excused) for t in row.texts}
+
 
 CoverageMap = list[PageCoverage]
 
@@ -352,8 +357,7 @@ def page_errors_covered(ctx: LintInput) -> Iterable[Problem]:
     """Every error string each page documents is a profile message read from that page, and some
     clause of the method's file expects it (strings of rows whose causes are all excused aside)."""
     for cov in ctx.coverage:
-        excused_texts = {t for row, _ in cov.rows if row.causes and set(row.causes) <= set(cov.excused)
-                         for t in row.texts}
+        excused_texts = cov.excused_texts
         for text in set(cov.overruled) - {s for s, _, _ in cov.strings}:
             yield Problem("coverage", cov.page, f"the overruled sample {text!r} is not on the page: remove it")
         for text, keys, ids in cov.strings:
@@ -436,7 +440,11 @@ def render_coverage(mapping: CoverageMap, family: Family | None = None) -> str:
     for cov in mapping:
         lines.append(f"error coverage of {cov.method} ({cov.page}):")
         for text, _, ids in cov.strings:
-            lines.append(f"  {text!r}: {', '.join(ids) if ids else 'NOT COVERED'}")
+            shown = (", ".join(ids) if ids
+                     else f"overruled ({cov.overruled[text]})" if text in cov.overruled
+                     else "excused (every cause of its row is)" if text in cov.excused_texts
+                     else "NOT COVERED")
+            lines.append(f"  {text!r}: {shown}")
         for row, causes in cov.rows:
             lines.append(f"  row {row.number}  `{row.code}` {row.message}")
             for cause, ids in causes.items():

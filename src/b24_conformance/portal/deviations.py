@@ -117,6 +117,32 @@ class Deviations:
     element_get_fields_old_shape: bool = _domain()  # element.fields' array of descriptions
     element_fields_ignores_read: bool = _domain()
     element_fields_new_shape: bool = _domain()  # element.getFields' object instead of the documented object[]
+    # -- issue 11: element.add, update, delete and list --
+    element_add_ignores_status: bool = _domain()  # an item is added to a conducted document
+    element_update_ignores_status: bool = _domain()
+    element_delete_ignores_status: bool = _domain()
+    element_accepts_cancelled: bool = _domain()  # a cancelled document (C) takes item edits as a draft does
+    element_ignores_edit_right: bool = _domain()  # the create-and-edit right of the type is not asked
+    element_ignores_store_right: bool = _domain()  # view-and-select on the item's warehouses is not asked
+    element_missing_says_denied: bool = _domain()  # a missing document or item answers the rights error
+    element_add_drops_price: bool = _domain()  # purchasingPrice is not stored
+    element_add_swaps_stores: bool = _domain()  # storeFrom stored as storeTo and back
+    element_update_clears_unset: bool = _domain()  # a field left out is cleared instead of kept
+    element_update_ignores_stores: bool = _domain()  # a new storeFrom/storeTo is not stored
+    element_update_answers_old: bool = _domain()  # the answer shows the row as it was before the update
+    element_delete_keeps_row: bool = _domain()  # true, but the row stays
+    element_list_ignores_store_right: bool = _domain()  # rows on warehouses the user may not view are listed
+    element_list_ignores_type_right: bool = _domain()  # rows of document types the user has no right on are listed
+    element_list_ignores_read: bool = _domain()
+    element_list_requires_edit: bool = _domain()  # a document right asked besides the catalog view right
+    element_list_next_overlaps: bool = _domain()  # these five: the document list's deviation, in element.list
+    element_list_total_of_page: bool = _domain()
+    element_list_ignores_select: bool = _domain()
+    element_list_ignores_order: bool = _domain()
+    element_list_in_first_only: bool = _domain()
+    element_list_greater_inclusive: bool = _domain()
+    element_list_ignores_plain_filter: bool = _domain()
+    element_params_optional: bool = _domain()  # a missing `fields` is an empty object, a missing `id` is 0
     # -- the envelope -----------------------------------------------------------------------------
     result_as_string: bool = _wire()
     no_time_block: bool = _wire()

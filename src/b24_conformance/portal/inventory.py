@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from .deviations import FAITHFUL, Deviations
 from .entities import (
+    ACTIONS,
     CANCELLED,
     CONDUCTED,
     DOC_TYPES,
@@ -366,23 +367,28 @@ class Inventory:
 
     # -- document items: they change only in a draft
 
-    def _check_editable(self, doc: Document | None) -> Document:
+    def _check_editable(self, doc: Document | None, ignores_status: bool = False) -> Document:
+        dv = self.deviations
         if doc is None:
-            raise PortalError("element.not-found")
-        if not self.rights.may("edit", doc.doc_type):
+            raise PortalError(self._element_missing())
+        if not self.rights.may("edit", doc.doc_type) and not dv.element_ignores_edit_right:
             raise PortalError("element.denied")
-        if doc.status != DRAFT:
+        editable = doc.status == DRAFT or (doc.status == CANCELLED and dv.element_accepts_cancelled)
+        if not editable and not ignores_status:
             raise PortalError("element.conducted")
         return doc
+
+    def _element_missing(self) -> str:
+        return "element.denied" if self.deviations.element_missing_says_denied else "element.not-found"
 
     def _check_item(self, tx: InventoryTransaction, doc: Document, item: NewElement) -> None:
         """The product and warehouses must exist on this portal, and the caller may use the warehouses."""
         if not tx.has_product(item.element_id):
-            raise PortalError("element.not-found")
+            raise PortalError(self._element_missing())
         stores = {s for s in (item.store_from, item.store_to) if s is not None}
         if not all(tx.has_store(s) for s in stores):
-            raise PortalError("element.not-found")
-        if not self.rights.may_stores(stores):
+            raise PortalError(self._element_missing())
+        if not self.rights.may_stores(stores) and not self.deviations.element_ignores_store_right:
             raise PortalError("element.denied")
         if doc.doc_type in "MRD" and item.store_from is None:
             raise PortalError("param.missing", param="storeFrom")
@@ -390,42 +396,70 @@ class Inventory:
             raise PortalError("param.missing", param="storeTo")
 
     def _editable_element(
-        self, tx: InventoryTransaction, element_id: int
+        self, tx: InventoryTransaction, element_id: int, ignores_status: bool = False
     ) -> tuple[DocumentElement, Document]:
         """The item and its document, if the caller may change it there."""
         element = tx.element(element_id)
         if element is None:
-            raise PortalError("element.not-found")
-        doc = self._check_editable(tx.document(element.doc_id))
-        if not self.rights.may_stores(element.stores):
+            raise PortalError(self._element_missing())
+        doc = self._check_editable(tx.document(element.doc_id), ignores_status)
+        if not self.rights.may_stores(element.stores) and not self.deviations.element_ignores_store_right:
             raise PortalError("element.denied")
         return element, doc
 
     def add_element(self, item: NewElement) -> DocumentElement:
+        dv = self.deviations
         with self.repo.transaction() as tx:
-            doc = self._check_editable(_document(tx, item.doc_id))
+            doc = self._check_editable(_document(tx, item.doc_id), dv.element_add_ignores_status)
             self._check_item(tx, doc, item)
+            if dv.element_add_drops_price:
+                item = replace(item, purchasing_price=None)
+            if dv.element_add_swaps_stores:
+                item = replace(item, store_from=item.store_to, store_to=item.store_from)
             return tx.add_element(item)
 
     def update_element(self, element_id: int, changes: Mapping[str, Any]) -> DocumentElement:
         """`changes`: any of storeFrom, storeTo, amount, purchasingPrice (typed); others are kept."""
+        dv = self.deviations
         with self.repo.transaction() as tx:
-            old, doc = self._editable_element(tx, element_id)
+            old, doc = self._editable_element(tx, element_id, dv.element_update_ignores_status)
+            kept = {"amount": ZERO, "purchasingPrice": None} if dv.element_update_clears_unset else {
+                "amount": old.amount, "purchasingPrice": old.purchasing_price}
             new = NewElement(
                 doc_id=doc.id,
                 element_id=old.element_id,
                 store_from=changes.get("storeFrom", old.store_from),
                 store_to=changes.get("storeTo", old.store_to),
-                amount=changes.get("amount", old.amount),
-                purchasing_price=changes.get("purchasingPrice", old.purchasing_price),
+                amount=changes.get("amount", kept["amount"]),
+                purchasing_price=changes.get("purchasingPrice", kept["purchasingPrice"]),
             )
             self._check_item(tx, doc, new)
-            return tx.update_element(old.id, new)
+            if dv.element_update_ignores_stores:
+                new = replace(new, store_from=old.store_from, store_to=old.store_to)
+            updated = tx.update_element(old.id, new)
+            return old if dv.element_update_answers_old else updated
 
     def delete_element(self, element_id: int) -> None:
+        dv = self.deviations
         with self.repo.transaction() as tx:
-            element, _ = self._editable_element(tx, element_id)
-            tx.delete_element(element.id)
+            element, _ = self._editable_element(tx, element_id, dv.element_delete_ignores_status)
+            if not dv.element_delete_keeps_row:
+                tx.delete_element(element.id)
+
+    def visible_elements(self) -> list[DocumentElement]:
+        """The item rows element.list shows the caller: "automatically limited by available document
+        types and the user's permissions on warehouses". A type is available to a user who holds
+        any document right on it; an administrator sees every row."""
+        dv = self.deviations
+        with self.repo.transaction() as tx:
+            types = {doc.id: doc.doc_type for doc in tx.documents()}
+            rows = tx.elements()
+        return [e for e in rows
+                if (dv.element_list_ignores_type_right or self._type_available(types.get(e.doc_id)))
+                and (dv.element_list_ignores_store_right or self.rights.may_stores(e.stores))]
+
+    def _type_available(self, doc_type: str | None) -> bool:
+        return doc_type is not None and any(self.rights.may(action, doc_type) for action in ACTIONS)
 
 
 def _document(tx: InventoryTransaction, doc_id: int | None) -> Document | None:

@@ -69,20 +69,19 @@ class World:
     exchanges: list[Exchange] = field(default_factory=list)  # the shared batches this clause used
     user_id: int | None = None  # the run's responsible user: `$run.user`
     read_fields: tuple[str, ...] = ()  # document fields read back besides id and status
+    read_items: tuple[str, ...] = ()  # documents whose item rows are read back after the call
     marker: str = ""  # the title prefix every document of this clause's given carries (`$given.marker`)
+    items: dict[str, int | None] = field(default_factory=dict)  # every given item row's id, by label
+    removed_items: set[str] = field(default_factory=set)  # the labels of rows deleted again in set-up
+    stores: dict[str, int] = field(default_factory=dict)  # warehouse label -> id (`$store.<label>`)
 
     def resolve(self, value: Any) -> Any:
         """Replace `$label.field` references with what the sandbox built."""
-        if value == MARKER and self.marker:
-            return self.marker
         if isinstance(value, str) and value.startswith("$") and "." in value:
-            label, attr = value[1:].split(".", 1)
-            if label == "run" and attr == "user" and self.user_id is not None:
-                return self.user_id
-            doc = self.documents.get(label)
-            if doc is None:
+            refs = self.references()
+            if value not in refs:
                 raise TargetError(f"clause {self.clause_id}: unknown reference {value}")
-            return {"id": doc.id, "title": doc.title}.get(attr, value)
+            return refs[value]
         if isinstance(value, Mapping):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -95,6 +94,13 @@ class World:
         for label, doc in self.documents.items():
             refs[f"${label}.id"] = doc.id
             refs[f"${label}.title"] = doc.title
+        for label, item_id in self.items.items():
+            if not label.startswith("#"):  # an unlabelled row (`#<doc>.<n>`) has no reference of its own
+                refs[f"${label}.id"] = item_id
+        refs.update({f"$product.{label}": pid for label, pid in self.products.items()})
+        refs.update({f"$store.{label}": sid for label, sid in self.stores.items()})
+        refs["$given.ids"] = [d.id for d in self.documents.values() if d.id is not None]
+        refs["$given.items"] = [i for label, i in self.items.items() if i is not None and label not in self.removed_items]
         if self.user_id is not None:
             refs["$run.user"] = self.user_id
         if self.marker:
@@ -172,19 +178,21 @@ class Sandbox:
 
     def missing_for(self, clause: Clause) -> str | None:
         """Why this sandbox cannot build the clause's precondition, or None."""
-        for doc in clause.given:
-            for item in doc.items:
-                for label in (item.store, item.store_from, item.store_to):
-                    if label in FIXTURE_STORES and label not in self.stores:
-                        return f"the target config declares no fixtures.{FIXTURE_STORES[label]}"
+        named = {label for doc in clause.given for item in doc.items
+                 for label in (item.store, item.store_from, item.store_to)}
+        named |= set(re.findall(r"\$store\.([a-z]+)", repr((clause.when.params, clause.when.batch))))
+        for label in sorted(named & set(FIXTURE_STORES)):
+            if label not in self.stores:
+                return f"the target config declares no fixtures.{FIXTURE_STORES[label]}"
         return None
 
     # -- set-up -------------------------------------------------------------------------------
     def plan(self, clause: Clause, key: str = "") -> Plan:
         """The batch commands that build the clause's documents (no request is sent)."""
-        plan = Plan(clause=clause, world=World(clause_id=clause.id, user_id=self.responsible_id), key=key)
+        plan = Plan(clause=clause, world=World(clause_id=clause.id, user_id=self.responsible_id,
+                                               stores=dict(self.stores)), key=key)
         world, commands = plan.world, plan.commands
-        products = sorted({item.product for doc in clause.given for item in doc.items})
+        products = sorted({item.product for doc in clause.given for item in doc.items} | set(clause.products))
         short = clause.id.replace(".", "-")[:40]
         world.marker = f"{self.prefix}{short} "
         for label in products:
@@ -270,6 +278,11 @@ class Sandbox:
             state = world.documents[doc.label]
             state.id = _as_int(_dig(results, k(f"d_{doc.label}"), "document", "id"))
             state.stock_id = _as_int(_dig(results, k(f"stock_{doc.label}"), "document", "id"))
+            for n, item in enumerate(doc.items):
+                label = item.label or f"#{doc.label}.{n}"
+                world.items[label] = _as_int(_dig(results, k(f"d_{doc.label}_e{n}"), "documentElement", "id"))
+                if item.removed:
+                    world.removed_items.add(label)
             created = [i for i in (state.id, state.stock_id) if i]
             if doc.status == "deleted" and _dig(results, k(f"delete_{doc.label}")) is True:
                 created = [i for i in created if i != state.id]
@@ -339,6 +352,11 @@ class Sandbox:
             if state.id:
                 commands[f"{key}doc_{label}"] = ("catalog.document.list", {
                     "filter": {"id": state.id}, "select": ["id", "status", *world.read_fields]})
+        for label in world.read_items:
+            state = world.documents.get(label)
+            if state is not None and state.id:
+                commands[f"{key}items_{label}"] = ("catalog.document.element.list", {
+                    "filter": {"docId": state.id}, "order": {"id": "asc"}})
         for label, pid in world.products.items():
             commands[f"{key}bal_{label}"] = ("catalog.storeproduct.list", {"filter": {"productId": pid}})
         return commands
@@ -351,7 +369,8 @@ class Sandbox:
         now: dict[tuple[str, str], float] = {}
         for label in world.products:
             now.update(self._balances(label, _dig(results, f"{key}bal_{label}", "storeProducts") or []))
-        return {"status": status, "balances": now, "documents": _rows(world, key, results)}
+        return {"status": status, "balances": now, "documents": _rows(world, key, results),
+                "items": _item_rows(world, key, results)}
 
     def cleanup(self, world: World) -> None:
         """Undo the clause's documents and products; errors here are reported, not fatal."""
@@ -369,6 +388,7 @@ class Sandbox:
         results: dict = {}
         errors: dict = {}
         for part in chunks(commands, MAX_BATCH) or [commands]:
+            part = {key: (method, _answered(params, results)) for key, (method, params) in part.items()}
             sent = self.client.batch(self.admin, part, halt=False, phase=phase)
             exchanges.append(sent.exchange)
             got, failed = batch_parts(sent.reply.body)
@@ -436,7 +456,7 @@ class Sandbox:
 
     # -- helpers --------------------------------------------------------------------------------
     def _stock_up(self, plan: Plan, doc: DocumentSpec, title: str) -> None:
-        items = [Item(product=i.product, amount=i.amount, store=i.store_from or i.store) for i in doc.items]
+        items = [Item(product=i.product, amount=i.amount, store=i.store_from or i.store) for i in doc.live_items]
         self._add_document(plan, f"stock_{doc.label}", "S", title, items)
         plan.commands[plan.k(f"stockc_{doc.label}")] = ("catalog.document.conduct",
                                                         {"id": _ref(plan.k(f"stock_{doc.label}"))})
@@ -447,13 +467,17 @@ class Sandbox:
             "docType": doc_type, "currency": "USD", "responsibleId": self.responsible_id, "title": title}})
         for n, item in enumerate(items):
             fields: dict[str, Any] = {"docId": _ref(key), "elementId": f"$result[{plan.k('p_' + item.product)}][element][id]",
-                                      "amount": item.amount, "purchasingPrice": 10}
+                                      "amount": item.amount,
+                                      "purchasingPrice": 10 if item.price is None else item.price}
             source, dest = item_ends(doc_type, item)
             if source:
                 fields["storeFrom"] = self.stores[source]
             if dest:
                 fields["storeTo"] = self.stores[dest]
             plan.commands[f"{key}_e{n}"] = ("catalog.document.element.add", {"fields": fields})
+            if item.removed:  # gone again before anything else happens to the document
+                plan.commands[f"{key}_x{n}"] = ("catalog.document.element.delete",
+                                                {"id": f"$result[{key}_e{n}][documentElement][id]"})
 
     def _balance_cmd(self, plan: Plan, product_label: str) -> Command:
         return ("catalog.storeproduct.list",
@@ -485,6 +509,17 @@ def pack(groups: Sequence[Sized], limit: int) -> list[list[int]]:
     return [b for b in batches if b]
 
 
+def _item_rows(world: World, key: str, results: Mapping[str, Any]) -> dict[str, Any]:
+    """Each read document's item rows as listed after the call; a document whose list command got
+    no answer is left out (not read)."""
+    rows: dict[str, Any] = {}
+    for label in world.read_items:
+        answer = results.get(f"{key}items_{label}")
+        if isinstance(answer, dict) and isinstance(answer.get("documentElements"), list):
+            rows[label] = tuple(r for r in answer["documentElements"] if isinstance(r, dict))
+    return rows
+
+
 def _rows(world: World, key: str, results: Mapping[str, Any]) -> dict[str, Any]:
     """Each document's row as read back: None when the list answered without it; a document whose
     list command got no answer is left out (not read)."""
@@ -496,18 +531,38 @@ def _rows(world: World, key: str, results: Mapping[str, Any]) -> dict[str, Any]:
             rows[label] = docs[0] if docs and isinstance(docs[0], dict) else None
     return rows
 def chunks(commands: Mapping[str, Command], limit: int) -> list[dict[str, Command]] | None:
-    """`commands` cut in order into batches of at most `limit`, or None when a cut would separate a
-    `$result[key]` reference from the command it names (a batch only resolves its own keys)."""
+    """`commands` cut in order into batches of at most `limit`, or None when a command refers
+    (`$result[key]`) to one that comes after it. A reference into an earlier batch is filled in with
+    that batch's answer before it is sent (`_answered`): a batch only resolves its own keys."""
     parts: list[dict[str, Command]] = []
+    seen: set[str] = set()
     for key, command in commands.items():
         if not parts or len(parts[-1]) >= limit:
             parts.append({})
+        if any(name in commands and name not in seen for name in _RESULT_REF.findall(repr(command[1]))):
+            return None
         parts[-1][key] = command
-    for part in parts:
-        for _, params in part.values():
-            if any(name not in part and name in commands for name in _RESULT_REF.findall(repr(params))):
-                return None
+        seen.add(key)
     return parts
+
+
+_WHOLE_REF = re.compile(r"\$result\[([^\]]+)\]((?:\[[^\]]+\])*)")
+
+
+def _answered(params: Any, results: Mapping[str, Any]) -> Any:
+    """`params` with each `$result[key][a][b]` whose key an earlier batch answered replaced by that
+    answer's value; a reference to a command that failed stays as it is (the portal refuses it)."""
+    if isinstance(params, str):
+        found = _WHOLE_REF.fullmatch(params)
+        if found and found.group(1) in results:
+            value = _dig(results, found.group(1), *re.findall(r"\[([^\]]+)\]", found.group(2)))
+            return params if value is None else value
+        return params
+    if isinstance(params, Mapping):
+        return {k: _answered(v, results) for k, v in params.items()}
+    if isinstance(params, list):
+        return [_answered(v, results) for v in params]
+    return params
 
 
 def _ref(key: str) -> str:

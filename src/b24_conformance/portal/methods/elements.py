@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from ..deviations import FAITHFUL
 from ..entities import NewElement
 from ..errors import PortalError
 from ..fields import ELEMENT_FIELDS, ELEMENT_TYPES, deprecated_fields
@@ -25,8 +27,20 @@ def _element_changes(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {k: parse(fields[k], k) for k, parse in _CHANGE_PARSERS.items() if k in fields}
 
 
+def _fields(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    if ctx.deviations.element_params_optional and params.get("fields") is None:
+        return {}
+    return fields_param(params)
+
+
+def _id(ctx: CallContext, params: Mapping[str, Any]) -> int:
+    if ctx.deviations.element_params_optional and params.get("id") is None:
+        return 0
+    return int_param(params, "id")
+
+
 def element_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
-    fields = fields_param(params)
+    fields = _fields(ctx, params)
     doc_id = to_int(required(fields, "docId"), "docId")
     product_id = to_int(required(fields, "elementId"), "elementId")
     changes = _element_changes(fields)
@@ -42,19 +56,35 @@ def element_add(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def element_update(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
-    element_id = int_param(params, "id")
-    changes = _element_changes(fields_param(params))
+    element_id = _id(ctx, params)
+    changes = _element_changes(_fields(ctx, params))
     return {"documentElement": ctx.inventory().update_element(element_id, changes).to_api()}
 
 
 def element_delete(ctx: CallContext, params: Mapping[str, Any]) -> bool:
-    ctx.inventory().delete_element(int_param(params, "id"))
+    ctx.inventory().delete_element(_id(ctx, params))
     return True
 
 
+# element.list's own switches for deviations the document list has too (listing.py reads those)
+_LIST_DEVIATIONS = {"element_list_next_overlaps": "list_next_overlaps",
+                    "element_list_total_of_page": "list_total_of_page",
+                    "element_list_ignores_select": "list_ignores_select",
+                    "element_list_ignores_order": "list_ignores_order",
+                    "element_list_in_first_only": "list_in_first_only",
+                    "element_list_greater_inclusive": "list_greater_inclusive",
+                    "element_list_ignores_plain_filter": "list_ignores_plain_filter"}
+
+
 def element_list(ctx: CallContext, params: Mapping[str, Any]) -> ListResult:
-    require_read(ctx, "element.denied")
-    return list_result("documentElements", ctx.inventory().elements(), ELEMENT_TYPES, params)
+    dv = ctx.deviations
+    if not dv.element_list_ignores_read:
+        require_read(ctx, "element.denied")
+    if dv.element_list_requires_edit and not ctx.rights.may("edit", "A"):
+        raise PortalError("element.denied")
+    listing = replace(FAITHFUL, **{shared: True for own, shared in _LIST_DEVIATIONS.items() if getattr(dv, own)})
+    return list_result("documentElements", ctx.inventory().visible_elements(), ELEMENT_TYPES, params,
+                       deviations=listing)
 
 
 def element_get_fields(ctx: CallContext, params: Mapping[str, Any]) -> dict[str, Any]:
