@@ -35,3 +35,10 @@ def test_the_readme_lists_every_clause_file_with_its_counts():
     assert _table() == actual
     total = re.search(r"(\d+) clauses in all", README.read_text(encoding="utf-8"))
     assert total and int(total.group(1)) == sum(n for n, _, _ in actual.values())
+
+
+def test_the_readme_counts_the_mutants():
+    from b24_conformance.portal.mutants import MUTANTS
+
+    found = re.search(r"has (\d+) named \*\*mutants\*\*", README.read_text(encoding="utf-8"))
+    assert found and int(found.group(1)) == len(MUTANTS)
