@@ -104,6 +104,20 @@ def test_lint_catches(tmp_path, change, rule):
     assert rule in {p.rule for p in problems}, [str(p) for p in problems]
 
 
+@pytest.mark.parametrize("ref, says", [
+    ("$dc.id", "did you mean $doc.id?"),  # a typo of a given document
+    ("$doc.number", "names nothing"),  # a field the sandbox does not give
+    ("$product.p9", "names nothing"),  # a product no item names and `given.products` does not list
+])
+def test_lint_finds_a_reference_the_sandbox_will_not_have(tmp_path, ref, says):
+    clauses, profiles = copy_data(tmp_path)
+    first = next(i for i, c in enumerate(load_clause_file(CLAUSE_FILE).clauses) if c.id == "cancel.receipt.succeeds")
+    edit(clauses / CLAUSE_FILE.name, lambda d: d["clauses"][first]["when"]["params"].update({"id": ref}))
+    problems, _ = lint(clauses, profiles, SHARED)
+    found = [p for p in problems if p.rule == "reference"]
+    assert len(found) == 1 and ref in found[0].message and says in found[0].message, [str(p) for p in problems]
+
+
 def test_seed_page_error_strings_are_read_from_the_page():
     strings = seed_error_strings(SHARED)
     assert "Error canceling document execution: Document is not yet executed" in strings

@@ -9,6 +9,7 @@ keys resolved per profile at grading time.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -43,6 +44,8 @@ class Item:
 
 
 INCOMING = frozenset("AS")  # receipts and adjustments only put stock in
+STORE_LABELS = ("main", "second", "restricted", "visible")  # the warehouses a clause may name
+REFERENCE = re.compile(r'"(\$[A-Za-z_][\w]*\.[\w]+)"')  # a whole JSON string that is a `$label.field` reference
 
 
 def item_ends(doc_type: str, item: Item) -> tuple[str | None, str | None]:
@@ -173,6 +176,27 @@ class Clause:
     def methods(self) -> tuple[str, ...]:
         """The methods it belongs to, for selection: its file's, and the one it calls if another."""
         return tuple(dict.fromkeys(m for m in (self.file_method, self.method) if m))
+
+    def reference_names(self) -> frozenset[str]:
+        """Every `$…` reference the sandbox gives this clause (target/sandbox.py `World.references`)."""
+        names = {f"$store.{label}" for label in STORE_LABELS}
+        if self.given:
+            names |= {"$given.ids", "$given.items", "$given.marker", "$run.user"}
+            names |= {f"$product.{p}" for p in {i.product for d in self.given for i in d.items} | set(self.products)}
+            for doc in self.given:
+                names |= {f"${doc.label}.id", f"${doc.label}.title"}
+                names |= {f"${item.label}.id" for item in doc.items if item.label}
+        if self.when.creates:
+            names |= {f"${self.when.creates}.id", f"${self.when.creates}.title", "$run.user"}
+        return frozenset(names)
+
+    def references_used(self) -> set[str]:
+        """The `$…` references the clause's request and expectations name."""
+        then = self.then
+        values = (self.when.params, [c.params for c in self.when.batch], then.result_at, then.after_fields,
+                  then.pages.get("ids"), [dict(m.params) for m in (then.expect.message, *(r.message for r in then.responses),
+                                                             *then.batch_errors.values()) if m])
+        return set(REFERENCE.findall(json.dumps(values, default=str)))
 
     def document(self, label: str) -> DocumentSpec:
         return next(d for d in self.given if d.label == label)

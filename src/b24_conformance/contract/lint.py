@@ -11,6 +11,7 @@ that says so (`covers:`), or is excused in the family list with the reason.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -170,6 +171,17 @@ def keys_resolve(ctx: LintInput) -> Iterable[Problem]:
             for name, profile in ctx.profiles.items():
                 if key not in profile.messages:
                     yield Problem("message-key", c.id, f"profile {name} has no message {key!r}")
+
+
+def references_resolve(ctx: LintInput) -> Iterable[Problem]:
+    """Every `$label.field` a clause names is one its sandbox world will have (a typo is found here,
+    not as an ERROR verdict at run time)."""
+    for c in ctx.clauses:
+        known = c.reference_names()
+        for ref in sorted(c.references_used() - known):
+            near = difflib.get_close_matches(ref, sorted(known), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            yield Problem("reference", c.id, f"{ref} names nothing the clause's given, products or creates make{hint}")
 
 
 def seed_page_text(shared: Path | None) -> str | None:
@@ -464,7 +476,7 @@ def _norm(text: str) -> str:
 
 
 RULES: tuple[Callable[..., Iterable[Problem]], ...] = (
-    unique_ids, plain_titles, citations_found, keys_resolve, family_files, page_errors_covered,
+    unique_ids, plain_titles, citations_found, keys_resolve, references_resolve, family_files, page_errors_covered,
     error_table_covered,
 )
 
