@@ -161,6 +161,20 @@ class DocumentElement:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentContractor:
+    """A CRM vendor (contact 3 or company 4) bound to a receipt (catalog.documentcontractor.*)."""
+
+    id: int
+    doc_id: int
+    entity_type_id: int
+    entity_id: int
+
+    def to_api(self) -> dict[str, Any]:
+        return {"documentId": self.doc_id, "entityId": self.entity_id, "entityTypeId": self.entity_type_id,
+                "id": self.id}
+
+
+@dataclass(frozen=True, slots=True)
 class StoreProduct:
     id: int
     product_id: int

@@ -23,6 +23,7 @@ from .entities import (
     ZERO,
     ActionKeys,
     Document,
+    DocumentContractor,
     DocumentElement,
     DocumentRef,
     Movement,
@@ -214,8 +215,9 @@ class Inventory:
                 raise refuse("reason.already-conducted")
             if not items and not self.deviations.conduct_accepts_empty:
                 raise refuse("reason.no-items")
-            if doc.doc_type == "A" and self.require_contractor:
-                raise refuse("reason.no-contractor")  # no supplier binding method exists on this portal
+            if doc.doc_type == "A" and self.require_contractor and not self.deviations.conduct_ignores_supplier \
+                    and not any(c.doc_id == doc.id for c in tx.contractors()):
+                raise refuse("reason.no-contractor")  # a receipt needs a supplier (catalog.documentcontractor.add)
             tx.record_movements(doc.id, self._apply(tx, doc.doc_type, items, refuse))
             total = sum((i.amount * Decimal(repr(i.purchasing_price or 0.0)) for i in items), ZERO)
             stamp = iso(self.now)
@@ -426,6 +428,49 @@ class Inventory:
         with self.repo.transaction() as tx:
             element, _ = self._editable_element(tx, element_id)
             tx.delete_element(element.id)
+
+
+    # -- supplier bindings of receipts (catalog.documentcontractor.*)
+
+    def contractors(self) -> list[DocumentContractor]:
+        with self.repo.transaction() as tx:
+            return tx.contractors()
+
+    def bind_contractor(self, doc_id: int, entity_type_id: int, entity_id: int) -> DocumentContractor:
+        """Bind a CRM vendor to a draft receipt, in the order of the add page's error table."""
+        with self.repo.transaction() as tx:
+            doc = _document(tx, doc_id)
+            if doc is None:
+                raise PortalError("contractor.doc-not-found")
+            if not self._may_bind():
+                raise PortalError("contractor.denied")
+            if doc.doc_type != "A":
+                raise PortalError("contractor.wrong-type")
+            if doc.status != DRAFT:
+                raise PortalError("contractor.conducted")
+            if entity_type_id not in (3, 4):
+                raise PortalError("contractor.wrong-entity-type")
+            if not tx.is_vendor(entity_type_id, entity_id):
+                raise PortalError("contractor.wrong-entity")
+            bound = [c for c in tx.contractors() if c.doc_id == doc.id]
+            if any((c.entity_type_id, c.entity_id) == (entity_type_id, entity_id) for c in bound):
+                raise PortalError("contractor.already-bound")
+            if entity_type_id == 4 and any(c.entity_type_id == 4 for c in bound):
+                raise PortalError("contractor.has-company")
+            return tx.add_contractor(doc.id, entity_type_id, entity_id)
+
+    def unbind_contractor(self, binding_id: int) -> None:
+        with self.repo.transaction() as tx:
+            binding = tx.contractor(binding_id)
+            if binding is None:
+                raise PortalError("contractor.not-found")
+            if not self._may_bind():
+                raise PortalError("contractor.denied")
+            tx.delete_contractor(binding.id)
+
+    def _may_bind(self) -> bool:
+        """The add page's rights: View and Create-and-edit on receipts (A), catalog and inventory access."""
+        return self.rights.may("edit", "A") and self.rights.may_read and self.rights.may_use_inventory
 
 
 def _document(tx: InventoryTransaction, doc_id: int | None) -> Document | None:

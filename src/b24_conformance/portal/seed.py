@@ -65,6 +65,8 @@ STORES = (
     (BASIC, "Main warehouse", "1 Main St."),
     (OFF, "Main warehouse", "1 Main St."),
 )
+# CRM vendors a receipt may bind (catalog.documentcontractor.add): contacts (3) and a company (4).
+VENDORS = tuple((p, t, e) for p in (MAIN, BASIC, OFF) for t, e in ((3, 101), (3, 102), (4, 201)))
 PRODUCTS = ((MAIN, 21, "Monster Energy"), (MAIN, 21, "Widget"), (BASIC, 22, "Widget"), (OFF, 23, "Widget"))
 NO_CANCEL = tuple((a, t) for a, t in ALL_DOC_RIGHTS if a != "cancel")
 # The users a clause's `when.as` role runs as. Each non-administrator lacks exactly one thing the
@@ -244,6 +246,7 @@ def _fill(conn: sqlite3.Connection, settings: PortalSettings, now: float) -> Non
         " VALUES (?, ?, ?, 1, 1, ?, ?)",
         [(p, iblock, name, stamp, stamp) for p, iblock, name in PRODUCTS],
     )
+    conn.executemany("INSERT INTO crm_vendors (portal_id, entity_type_id, entity_id) VALUES (?, ?, ?)", VENDORS)
     for user in USERS:
         _add_user(conn, user)
     for cred in CREDENTIALS:
@@ -322,6 +325,8 @@ def _fixtures(conn: sqlite3.Connection) -> dict[str, int]:
         # a warehouse the no-store-right user may view and select (the run's own ones it may not)
         "visible_store_id": store(MAIN, "Main warehouse"),
         "product_id": product(MAIN, "Monster Energy"),
+        # a CRM vendor contact (entityTypeId 3) the sandbox binds to its receipts as their supplier
+        "supplier_contact_id": 101,
         "second_product_id": product(MAIN, "Widget"),
         "basic_plan_store_id": store(BASIC, "Main warehouse"),
         "basic_plan_product_id": product(BASIC, "Widget"),

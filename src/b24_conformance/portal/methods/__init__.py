@@ -42,8 +42,13 @@ Choices (where the docs are silent or contradict each other):
     conduct followed by cancel restores balances exactly. Balance rows are created on first move.
  8. `total` is recalculated at conduct as the sum of amount x purchasingPrice ("calculated
     automatically after approval").
- 9. With `require_contractor` on, every receipt (A) conduct fails with `reason.no-contractor`: this
-    portal implements no supplier-binding method (`catalog.documentcontractor.*`).
+ 9. With `require_contractor` on, a receipt (A) conducts only with a supplier bound through
+    `catalog.documentcontractor.add`, else `reason.no-contractor` (real portals refuse it with
+    CAT_DOC_WRONG_CONTRACTOR; the docs give "Supplier not specified" as the example reason). The
+    vendors are a fixed seed set (contacts 101, 102; company 201); the portal has no crm.* method.
+    Binding checks follow the add page's table order: document found, rights (create-and-edit on
+    receipts, catalog and inventory access: `contractor.denied`), type A, status `N`, entity type
+    3 or 4, a known vendor, not bound twice, at most one company. A binding goes with its document.
 10. Items (`element.add/update/delete`) may change only in status `N`; a cancelled (`C`) document
     counts as not `N` (`element.conducted`). The element's product and warehouses must exist on the
     portal, else `element.not-found`; the warehouse the type needs (storeTo for A/S/M, storeFrom for
@@ -84,7 +89,7 @@ Choices (where the docs are silent or contradict each other):
 
 from __future__ import annotations
 
-from . import catalog, documents, elements
+from . import catalog, contractors, documents, elements
 from .context import CallContext, Handler, MethodSpec
 
 __all__ = ["METHODS", "CallContext", "Handler", "MethodSpec"]
@@ -92,7 +97,7 @@ __all__ = ["METHODS", "CallContext", "Handler", "MethodSpec"]
 
 def _registry() -> dict[str, MethodSpec]:
     """Every method, keyed by its lower-case name (Bitrix matches method names case-insensitively)."""
-    handlers = (*documents.HANDLERS, *elements.HANDLERS, *catalog.HANDLERS)
+    handlers = (*documents.HANDLERS, *elements.HANDLERS, *contractors.HANDLERS, *catalog.HANDLERS)
     return {name.lower(): MethodSpec(name, handler) for name, handler in handlers}
 
 
