@@ -18,6 +18,9 @@ TYPE_NAMES: Mapping[str, str] = {
     "D": "Goods Write-off",
 }
 ACTIONS: tuple[str, ...] = ("conduct", "cancel", "delete", "edit")
+RECEIPT = "A"  # the one type a supplier (catalog.documentcontractor.*) is bound to
+# CRM entity types a supplier may be (catalog-documentcontractor-add.md: 3 contact, 4 company).
+CONTACT, COMPANY = 3, 4
 # Document statuses: N draft, Y conducted, C cancelled.
 DRAFT, CONDUCTED, CANCELLED = "N", "Y", "C"
 INT64 = range(-(2**63), 2**63)

@@ -202,6 +202,10 @@ class SqliteInventoryTransaction:
             " WHERE d.portal_id = ? ORDER BY c.id", (self.portal_id,))
         return [_contractor(r) for r in rows.fetchall()]
 
+    def contractors_of(self, doc_id: int) -> list[DocumentContractor]:
+        rows = self.conn.execute("SELECT * FROM document_contractors WHERE doc_id = ? ORDER BY id", (doc_id,))
+        return [_contractor(r) for r in rows.fetchall()]
+
     def contractor(self, binding_id: int) -> DocumentContractor | None:
         if binding_id not in INT64:
             return None
