@@ -37,6 +37,7 @@ class Item:
 
 
 INCOMING = frozenset("AS")  # receipts and adjustments only put stock in
+RECEIPT = "A"  # the type a supplier is bound to (catalog.documentcontractor.*)
 
 
 def item_ends(doc_type: str, item: Item) -> tuple[str | None, str | None]:
@@ -53,6 +54,7 @@ class DocumentSpec:
     type: str  # A S M R D
     status: str  # N Y C deleted
     items: tuple[Item, ...] = ()
+    supplier: bool = True  # a receipt (A): the sandbox binds the target's supplier; false: none
 
     def movement(self) -> dict[tuple[str, str], float]:
         """What conducting this document adds to each (product label, warehouse label) balance."""
@@ -307,7 +309,8 @@ def _document(label: str, spec: Mapping[str, Any]) -> DocumentSpec:
              store_from=i.get("from"), store_to=i.get("to"))
         for i in spec.get("items", ())
     )
-    return DocumentSpec(label=label, type=spec["type"], status=spec["status"], items=items)
+    return DocumentSpec(label=label, type=spec["type"], status=spec["status"], items=items,
+                        supplier=spec.get("supplier", True))
 
 
 def _expect(raw: Mapping[str, Any]) -> Expect:
