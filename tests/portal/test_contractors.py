@@ -231,3 +231,33 @@ def test_hostile_fields_are_refused_with_a_table_row(p: Portal, name: str) -> No
         with pytest.raises(PortalError) as info:
             p.call(DELETE, {"id": value})
         assert info.value.key in {"param.missing", "param.invalid", "contractor.not-found"}, value
+
+
+def test_portal_serve_turns_the_rule_off_on_request(tmp_path) -> None:
+    """`portal serve --no-require-supplier`: the target config it writes names no supplier fixture."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = tmp_path / "portal.yaml"
+    serving = subprocess.Popen([sys.executable, "-m", "b24_conformance.cli", "portal", "serve", "--port", str(port),
+                                "--no-require-supplier", "--target-file", str(target)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, written = time.monotonic() + 60, None
+        while written is None and serving.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            written = yaml.safe_load(target.read_text(encoding="utf-8")) if target.exists() else None
+        assert written, "portal serve wrote no target config"
+        fixtures = written["fixtures"]
+    finally:
+        serving.send_signal(signal.SIGTERM)
+        assert serving.wait(timeout=30) == 0, serving.stderr.read() if serving.stderr else ""
+    assert "product_id" in fixtures and "supplier_contact_id" not in fixtures
