@@ -480,20 +480,20 @@ class Inventory:
 
 def _vendor(tx: InventoryTransaction, entity_type_id: int | None, entity_id: int | None) -> tuple[int, int]:
     """(entity type, id) of a CRM vendor of the portal, or the add page's refusal for it."""
-    if entity_type_id not in (CONTACT, COMPANY):
+    if entity_type_id is None or entity_type_id not in (CONTACT, COMPANY):
         raise PortalError("contractor.wrong-entity-type")
     if entity_id is None or not tx.is_vendor(entity_type_id, entity_id):
         raise PortalError("contractor.wrong-entity")
     return entity_type_id, entity_id
 
 
-def _check_bindings(bound: Iterable[DocumentContractor], vendor: tuple[int, int]) -> None:
+def _check_bindings(bound: list[DocumentContractor], vendor: tuple[int, int]) -> None:
     """A vendor is bound to a document once, and a document has at most one company."""
-    bound = list(bound)
     if any((c.entity_type_id, c.entity_id) == vendor for c in bound):
         raise PortalError("contractor.already-bound")
     if vendor[0] == COMPANY and any(c.entity_type_id == COMPANY for c in bound):
         raise PortalError("contractor.has-company")
+
 
 def _document(tx: InventoryTransaction, doc_id: int | None) -> Document | None:
     return None if doc_id is None else tx.document(doc_id)
