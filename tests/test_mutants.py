@@ -84,10 +84,12 @@ def test_mutant_is_killed_by_its_clauses(name, tmp_path, portal):
 
 
 # The rights mutants (issue 13): every permission rule of the seed page, cause by cause and type by
-# type. Each must FAIL its declared clauses and nothing else: every other clause keeps the verdict it
-# has against the faithful portal.
+# type; and the supplier mutant, whose clauses are the only ones with a receipt left without a
+# supplier. Each must FAIL its declared clauses and nothing else: every other clause keeps the
+# verdict it has against the faithful portal.
 RIGHTS_MUTANTS = ("cancel-right-any-type", "cancel-checks-conduct-right", "store-right-receipts-only",
                   "ignore-catalog-access", "ignore-inventory-access")
+EXACT_MUTANTS = (*RIGHTS_MUTANTS, "conduct-ignores-supplier")
 
 
 def _outcomes(portal, mutants: tuple[str, ...], manifest_dir) -> dict[str, str]:
@@ -105,8 +107,8 @@ def test_every_clause_passes_on_the_faithful_portal(faithful_outcomes):
     assert {c: o for c, o in faithful_outcomes.items() if o != "PASS"} == {}
 
 
-@pytest.mark.parametrize("name", RIGHTS_MUTANTS)
-def test_a_rights_mutant_fails_its_clauses_and_nothing_else(name, faithful_outcomes, tmp_path, portal):
+@pytest.mark.parametrize("name", EXACT_MUTANTS)
+def test_an_exact_mutant_fails_its_clauses_and_nothing_else(name, faithful_outcomes, tmp_path, portal):
     outcomes = _outcomes(portal, (name,), tmp_path)
     changed = {c for c, o in outcomes.items() if o != faithful_outcomes[c]}
     assert changed == set(MUTANTS[name].killed_by)

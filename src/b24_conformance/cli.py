@@ -370,7 +370,8 @@ def cmd_portal_serve(args: argparse.Namespace) -> int:
     settings = PortalSettings(profile=args.profile, host=args.host, port=args.port, tls=args.tls,
                               tls_port=args.tls_port, db_path=args.db, deterministic=args.deterministic,
                               rate_threshold=args.rate_threshold, rate_drain_per_s=args.rate_drain,
-                              mutants=tuple(args.mutant or ()), workers=args.workers, on_prem=args.on_prem)
+                              mutants=tuple(args.mutant or ()), workers=args.workers, on_prem=args.on_prem,
+                              require_contractor=args.require_supplier)
     _check_profile(settings.profile)
     from .portal.mutants import check_names
     check_names(settings.mutants)
@@ -561,6 +562,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate-drain", type=float, default=2.0, help="leaky bucket Y per second (docs: 2)")
     serve.add_argument("--mutant", action="append", help="switch on a named deviation")
     serve.add_argument("--on-prem", action="store_true", help="play a self-hosted portal: no operating keys in `time`")
+    serve.add_argument("--no-require-supplier", dest="require_supplier", action="store_false",
+                       help="conduct receipts (A) without a bound supplier (real portals refuse them); the "
+                            "target config then names no supplier fixture, so the supplier clauses skip")
     serve.add_argument("--target-file", help="also write a target config naming every seeded role (for CI: "
                                              "`b24-conformance run --target FILE`); its secrets are the portal's test codes")
     serve.add_argument("--workers", type=int, default=8,

@@ -355,12 +355,15 @@ class Engine:
             if suite_like:
                 options["retry"] = not clause.expects_rate_limit
             asks = [lambda: adapter.call(when.role, when.method, params, **options)] * max(1, when.concurrent)
+        # each ask gives what the client handed its caller; the suite's own client paces itself, a
+        # library's requests are paced here
+        replies_of = [(lambda a=ask: self._client_reply(a)) if suite_like else self._paced(clause, ask) for ask in asks]
         if when.walk and suite_like:
             replies = self._walk_through(adapter, when, params, options)
-        elif len(asks) == 1:
-            replies = (self._client_reply(asks[0]),)
+        elif len(replies_of) == 1:
+            replies = (replies_of[0](),)
         else:
-            replies = tuple(self._side_by_side(asks))
+            replies = tuple(self._side_by_side(replies_of))
         last = getattr(adapter, "last", None)  # the reference row keeps the suite's own curl line
         shown = f"{adapter.name}: {when.method}({_json(params)})" if not when.batch else f"{adapter.name}: batch"
         return Asked(replies=replies, reproduction=last.curl if isinstance(last, Sent) else shown)
@@ -395,8 +398,28 @@ class Engine:
             return ClientReply(client=name, returned=_plain(value.body), whole=True, status=value.status)
         return ClientReply(client=name, returned=_plain(value))
 
-    def _side_by_side(self, asks: list[Callable[[], Any]]) -> list[ClientReply]:
-        results = self._together(len(asks), lambda i: self._client_reply(asks[i]))
+    def _paced(self, clause: Clause, ask: Callable[[], Any]) -> Callable[[], ClientReply]:
+        """`ask` through a client library as the suite's own client would send it: each request
+        takes its slot in the run's bucket (the portal counts the library's requests with the
+        suite's), and a rate-limit refusal the clause does not judge ran nothing, so it is waited
+        out and asked again (as README promises for every request of a run)."""
+        offline = self.config.kind == "cassette"  # a replay sends nothing to pace
+
+        def paced() -> ClientReply:
+            bucket, reply = self.client.bucket, ClientReply(client="")
+            for _ in range(1 + self.client.retry.rate_attempts):
+                if not offline:
+                    bucket.acquire()
+                reply = self._client_reply(ask)
+                limited = reply.error_code == "QUERY_LIMIT_EXCEEDED" or (reply.raised and reply.status == 503)
+                if offline or not limited or "QUERY_LIMIT_EXCEEDED" in clause.judged_limit_codes:
+                    return reply
+                bucket.saturate()  # the portal's bucket is full, whoever filled it: wait for it to drain
+            return reply
+        return paced
+
+    def _side_by_side(self, replies_of: list[Callable[[], ClientReply]]) -> list[ClientReply]:
+        results = self._together(len(replies_of), lambda i: replies_of[i]())
         for r in results:
             if isinstance(r, BaseException):
                 raise r

@@ -196,3 +196,28 @@ def test_every_client_copes_with_a_self_hosted_portal(tmp_path):
     m = run_matrix(BUILT_IN, chosen, on_prem=True)
     for name, result in m.rows.items():
         assert {v.outcome for v in result.verdicts} == {Outcome.PASS}, (name, [v.reason for v in result.verdicts])
+
+
+def test_a_library_row_is_paced_with_the_run_so_the_portal_never_refuses_it(tmp_path):
+    """The portal counts a client library's requests in the same bucket as the suite's own: each
+    clause request through a library takes its slot in the run's pacer, and a refusal the clause
+    does not judge is waited out and asked again, never an ERROR (issue: a row of the full matrix
+    used to outrun an Enterprise portal's 250-request bucket)."""
+    from dataclasses import replace
+
+    from b24_conformance.clients.matrix import attach
+    from b24_conformance.portal.server import EmbeddedPortal
+    from b24_conformance.runner import Runner, RunOptions
+    from b24_conformance.target.reference import reference_settings, target_for
+
+    plain = [c for c in CLAUSES if not c.given and c.when.role == "admin" and c.when.transport == "json"
+             and not c.when.batch and c.then.expect.http == 200][:5]
+    assert len(plain) == 5
+    with EmbeddedPortal(replace(reference_settings(), rate_threshold=2, rate_drain_per_s=1.0)) as portal:
+        runner = Runner(target_for(portal), RunOptions(manifest_dir=tmp_path))
+        adapter = attach(runner, "b24pysdk.call_method")
+        try:
+            result = runner.run(plain)
+        finally:
+            adapter.stop()
+    assert {v.clause_id: v.outcome.name for v in result.verdicts} == {c.id: "PASS" for c in plain}

@@ -319,3 +319,31 @@ def test_a_malformed_family_list_is_one_clear_problem(tmp_path, text, says):
     problems, _ = lint(family_file=path)
     assert [p.rule for p in problems] == ["data"]
     assert says in problems[0].message and "\n" not in problems[0].message
+
+
+# -- a receipt without its supplier (`supplier: false`) -------------------------------------------
+
+
+DOC = "/clauses/0/given/documents/doc"
+
+
+@pytest.mark.parametrize("document, error, pointer", [
+    ({"type": "A", "status": "N", "supplier": False}, None, None),
+    ({"type": "S", "status": "N", "supplier": False}, "should not be valid", DOC),  # only receipts have one
+    ({"type": "A", "status": "N", "supplier": True}, "False was expected", DOC + "/supplier"),  # the default
+])
+def test_only_a_receipt_may_be_built_without_its_supplier(tmp_path, document, error, pointer):
+    path = tmp_path / "catalog.document.conduct.yaml"
+    path.write_text(yaml.safe_dump({
+        "method": "catalog.document.conduct",
+        "source": {"repo": "bitrix24/b24restdocs", "page": "p.md", "revision": "5988ed13"},
+        "clauses": [{"id": "conduct.bare.rejected", "level": "SHOULD", "title": "A bare receipt is refused",
+                     "cite": "quote", "given": {"documents": {"doc": document}},
+                     "when": {"params": {"id": "$doc.id"}}, "then": {"http": 400}}]}))
+    if error is None:
+        (clause,) = load_clause_file(path).clauses
+        assert [d.supplier for d in clause.given] == [False]
+    else:
+        with pytest.raises(ClauseFileInvalid, match=error) as info:
+            load_clause_file(path)
+        assert info.value.pointer == pointer

@@ -22,11 +22,15 @@ RU = "b24-rest-docs-ru/api-reference/catalog/"
 
 # (page under shared/reference, schema of each ```json block in order). Pages show success first, then error.
 # The inventory-document family's pages, EN and RU, are checked by test_doc_examples.py from
-# schemas/doc-examples.yaml; here: the seed page, the stock-balance pages and batch.
+# schemas/doc-examples.yaml; here: the seed page, the stock-balance and supplier pages, and batch.
 DOC_EXAMPLES: list[tuple[str, tuple[str | None, ...]]] = [
     (SEED_PAGE, ("success-true", "error")),
     (EN + "store-product/catalog-store-product-list.md", ("result/catalog.storeproduct.list", "error")),
     (EN + "store-product/catalog-store-product-get.md", ("result/catalog.storeproduct.get", "error")),
+    (EN + "documentcontractor/catalog-documentcontractor-add.md", ("result/catalog.documentcontractor.add", "error")),
+    (EN + "documentcontractor/catalog-documentcontractor-list.md", ("result/catalog.documentcontractor.list", "error")),
+    (EN + "documentcontractor/catalog-documentcontractor-delete.md", ("result/catalog.documentcontractor.delete", "error")),
+    (EN + "documentcontractor/catalog-documentcontractor-get-fields.md", ("result/catalog.documentcontractor.getFields", "error")),
     ("b24restdocs/settings/how-to-call-rest-api/batch.md", ("batch", "batch", "batch")),
 ]
 

@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -132,6 +133,9 @@ def test_success_chain_on_reference_portal(reference_portal: EmbeddedPortal, fuz
     _call(fuzz_base_url, "catalog.document.element.add", {"fields": {
         "docId": doc_id, "elementId": fixtures["product_id"], "storeTo": fixtures["main_store_id"],
         "amount": 5, "purchasingPrice": 10}})
+    # a receipt conducts with its supplier (no operation of the fuzzed schema, so a plain call)
+    supplier = {"documentId": doc_id, "entityTypeId": 3, "entityId": fixtures["supplier_contact_id"]}
+    assert httpx.post(f"{fuzz_base_url}/catalog.documentcontractor.add", json={"fields": supplier}).status_code == 200
     assert _call(fuzz_base_url, "catalog.document.conduct", {"id": doc_id})["result"] is True
     assert _call(fuzz_base_url, "catalog.document.cancel", {"id": doc_id})["result"] is True
     again = _call(fuzz_base_url, "catalog.document.cancel", {"id": doc_id})

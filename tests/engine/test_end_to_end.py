@@ -1,5 +1,6 @@
 """The suite end to end against the reference portal, over real HTTP(S) on loopback."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,12 @@ def run(portal_profile="seed", profile="seed", profiles=None, tmp_path=None, **o
         result = runner.run(CLAUSES)
         secrets = {c.secret for c in portal.credentials}
     return result, secrets
+
+
+def with_supplier(config, portal):
+    """A live target as its user configures it: with the supplier contact its receipts need
+    (suites/targets/example-live.yaml, fixtures.supplier_contact_id)."""
+    return replace(config, fixtures={"supplier_contact_id": portal.fixtures["supplier_contact_id"]})
 
 
 def test_every_clause_passes_against_the_reference_portal(tmp_path):
@@ -78,7 +85,7 @@ def test_a_live_target_without_allow_writes_skips_what_would_write(tmp_path):
 
 def test_a_live_target_with_allow_writes_builds_and_removes_its_sandbox(tmp_path):
     with EmbeddedPortal(reference_settings("seed", tls=False)) as portal:
-        config = single_webhook_target(portal.webhook_url("admin"))
+        config = with_supplier(single_webhook_target(portal.webhook_url("admin")), portal)
         chosen = [c for c in CLAUSES if c.id in ("cancel.transfer.succeeds", "cancel-list.partial-failure.keeps-successes")]
         result = Runner(config, RunOptions(manifest_dir=tmp_path, allow_writes=True)).run(chosen)
         import httpx
@@ -110,7 +117,7 @@ def test_a_live_target_reached_by_oauth_token_only(tmp_path):
     from b24_conformance.target.config import oauth_only_target
 
     with EmbeddedPortal(reference_settings("seed", tls=False)) as portal:
-        config = oauth_only_target(portal.oauth_url(), portal.credential("admin-oauth").secret)
+        config = with_supplier(oauth_only_target(portal.oauth_url(), portal.credential("admin-oauth").secret), portal)
         chosen = [c for c in CLAUSES if c.id in ("cancel.receipt.succeeds", "cancel.oauth-query.succeeds",
                                                  "cancel.draft.rejected", "cancel.no-cancel-right.rejected")]
         result = Runner(config, RunOptions(manifest_dir=tmp_path, allow_writes=True)).run(chosen)

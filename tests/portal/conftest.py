@@ -57,12 +57,15 @@ class Api:
         assert "time" not in response.json()
 
     def new_document(self, amount: int = 5, conduct: bool = False) -> int:
-        """A receipt (A) with one item into the main warehouse; conducted when asked."""
+        """A receipt (A) with its supplier (the seeded vendor contact) and one item into the main
+        warehouse, as a real portal needs it to conduct; conducted when asked."""
         fx = self.portal.fixtures
         doc = self.ok(
             "catalog.document.add", {"fields": {"docType": "A", "currency": "USD", "responsibleId": 1}}
         )
         doc_id = int(doc["document"]["id"])
+        supplier = {"documentId": doc_id, "entityTypeId": 3, "entityId": fx["supplier_contact_id"]}
+        self.ok("catalog.documentcontractor.add", {"fields": supplier})
         self.ok(
             "catalog.document.element.add",
             {

@@ -111,6 +111,8 @@ def test_result_references_chain_commands(seed_api: Api) -> None:
             "halt": 1,
             "cmd": {
                 "add": f"catalog.document.add?{add}",
+                "supplier": "catalog.documentcontractor.add?fields[documentId]=$result[add][document][id]"
+                            f"&fields[entityTypeId]=3&fields[entityId]={fx['supplier_contact_id']}",
                 "item": item,
                 "conduct": "catalog.document.conduct?id=$result[add][document][id]",
                 "list": "catalog.document.list?filter[id]=$result[add][document][id]&select[]=id&select[]=status",
@@ -121,6 +123,7 @@ def test_result_references_chain_commands(seed_api: Api) -> None:
     assert result["result_error"] == [], result
     doc_id = int(result["result"]["add"]["document"]["id"])
     assert int(result["result"]["item"]["documentElement"]["docId"]) == doc_id
+    assert int(result["result"]["supplier"]["documentContractor"]["documentId"]) == doc_id
     assert result["result"]["conduct"] is True
     assert result["result"]["again"]["documents"] == [{"status": "Y"}]
 

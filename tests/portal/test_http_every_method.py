@@ -79,6 +79,23 @@ def test_every_method_answers_over_http() -> None:
         call("catalog.document.deleteList", {"documentIds": others}, expect=True)
         call("catalog.document.delete", {"id": doc}, expect=True)
         assert call("catalog.document.list", {"filter": {"title": "walk"}})["documents"] == []
+
+        # a receipt conducts with its supplier bound (catalog.documentcontractor.*)
+        assert call("catalog.documentcontractor.getFields")["documentContractor"]["entityId"]["isRequired"] is True
+        receipt = call("catalog.document.add", {"fields": {"docType": "A", "currency": "USD",
+                                                           "responsibleId": 1}})["document"]["id"]
+        call("catalog.document.element.add", {"fields": {"docId": receipt, "elementId": product,
+                                                         "storeTo": store, "amount": 1}})
+        supplier = {"documentId": receipt, "entityTypeId": 3, "entityId": fx["supplier_contact_id"]}
+        binding = call("catalog.documentcontractor.add", {"fields": supplier})["documentContractor"]
+        assert binding == {**supplier, "id": binding["id"]}
+        assert call("catalog.documentcontractor.list", {"filter": {"documentId": receipt}})["documentContractor"] \
+            == [binding]
+        call("catalog.document.conduct", {"id": receipt}, expect=True)
+        call("catalog.document.cancel", {"id": receipt}, expect=True)
+        call("catalog.documentcontractor.delete", {"id": binding["id"]}, expect=True)
+        assert call("catalog.documentcontractor.list", {"filter": {"documentId": receipt}})["documentContractor"] == []
+        call("catalog.document.delete", {"id": receipt}, expect=True)
         call("catalog.product.delete", {"id": product}, expect=True)
         call("catalog.store.delete", {"id": store}, expect=True)
 

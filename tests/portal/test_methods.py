@@ -21,6 +21,7 @@ from b24_conformance.portal.listing import ListResult
 from b24_conformance.portal.methods import METHODS, CallContext
 from b24_conformance.portal.methods import catalog as catalog_methods
 from b24_conformance.portal.methods import context as context_module
+from b24_conformance.portal.methods import contractors as contractor_methods
 from b24_conformance.portal.methods import documents as document_methods
 from b24_conformance.portal.methods import elements as element_methods
 from b24_conformance.portal.seed import seed
@@ -112,8 +113,8 @@ def test_registry_is_keyed_by_lower_case_name() -> None:
 
 
 def test_every_key_the_domain_raises_is_in_every_profile() -> None:
-    modules = (document_methods, element_methods, catalog_methods, context_module, params_module,
-               listing_module, inventory_module, entities_module)
+    modules = (document_methods, element_methods, contractor_methods, catalog_methods, context_module,
+               params_module, listing_module, inventory_module, entities_module)
     source = "".join(Path(m.__file__).read_text() for m in modules)  # type: ignore[arg-type]
     prefixes = (
         "param",
@@ -131,6 +132,7 @@ def test_every_key_the_domain_raises_is_in_every_profile() -> None:
         "element",
         "storeproduct",
         "admin",
+        "contractor",
     )
     keys = {k for k in re.findall(r'"([a-z-]+\.[a-z-]+)"', source) if k.split(".")[0] in prefixes}
     assert len(keys) > 40
@@ -247,6 +249,9 @@ def _hostile_params(p: Portal) -> Iterator[dict[str, Any]]:
         "active",
         "sort",
         "gpsN",
+        "documentId",
+        "entityTypeId",
+        "entityId",
     )
     valid = {
         "docType": "S",

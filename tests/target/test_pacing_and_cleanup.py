@@ -65,7 +65,8 @@ def test_cleanup_removes_what_an_interrupted_run_left(tmp_path, capsys):
     clause = next(c for c in load_clauses() if c.id == "cancel-list.all-conducted.succeeds")
     with EmbeddedPortal(PortalSettings(tls=False)) as portal:
         webhook = portal.webhook_url("admin")
-        config = single_webhook_target(webhook)
+        # a live target's config names the supplier its receipts need (suites/targets/example-live.yaml)
+        config = replace(single_webhook_target(webhook), fixtures={"supplier_contact_id": portal.fixtures["supplier_contact_id"]})
         client = PortalClient(config, Redactor())
         sandbox = Sandbox(client, config, "cut0ff", tmp_path)
         sandbox.open()

@@ -44,8 +44,9 @@ class Item:
 
 
 INCOMING = frozenset("AS")  # receipts and adjustments only put stock in
-STORE_LABELS = ("main", "second", "restricted", "visible")  # the warehouses a clause may name
+CLAUSE_STORES = ("main", "second", "restricted", "visible")  # the warehouses a clause may name
 REFERENCE = re.compile(r'"(\$[A-Za-z_][\w]*\.[\w]+)"')  # a whole JSON string that is a `$label.field` reference
+RECEIPT = "A"  # the type a supplier is bound to (catalog.documentcontractor.*)
 
 
 def item_ends(doc_type: str, item: Item) -> tuple[str | None, str | None]:
@@ -62,6 +63,7 @@ class DocumentSpec:
     type: str  # A S M R D
     status: str  # N Y C deleted
     items: tuple[Item, ...] = ()
+    supplier: bool = True  # a receipt (A): the sandbox binds the target's supplier; false: none
 
     @property
     def live_items(self) -> tuple[Item, ...]:
@@ -179,7 +181,7 @@ class Clause:
 
     def reference_names(self) -> frozenset[str]:
         """Every `$…` reference the sandbox gives this clause (target/sandbox.py `World.references`)."""
-        names = {f"$store.{label}" for label in STORE_LABELS}
+        names = {f"$store.{label}" for label in CLAUSE_STORES}
         if self.given:
             names |= {"$given.ids", "$given.items", "$given.marker", "$run.user"}
             names |= {f"$product.{p}" for p in {i.product for d in self.given for i in d.items} | set(self.products)}
@@ -346,7 +348,8 @@ def _series(label: str, spec: Mapping[str, Any]) -> tuple[DocumentSpec, ...]:
 def _document(label: str, spec: Mapping[str, Any], *, series: bool = False) -> DocumentSpec:
     items = tuple(_item(i, f"{label}_{i['label']}" if series and "label" in i else i.get("label", ""))
                   for i in spec.get("items", ()))
-    return DocumentSpec(label=label, type=spec["type"], status=spec["status"], items=items)
+    return DocumentSpec(label=label, type=spec["type"], status=spec["status"], items=items,
+                        supplier=spec.get("supplier", True))
 
 
 def _row(item: Item, documents: tuple[DocumentSpec, ...], label: str) -> Item:

@@ -148,6 +148,21 @@ CREATE TABLE IF NOT EXISTS document_movements (
     delta      TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS document_movements_doc ON document_movements(doc_id);
+-- CRM vendors (contacts, entityTypeId 3, and companies, 4) and their bindings to receipts
+-- (catalog.documentcontractor.*); a binding goes with its document.
+CREATE TABLE IF NOT EXISTS crm_vendors (
+    portal_id      INTEGER NOT NULL REFERENCES portals(id),
+    entity_type_id INTEGER NOT NULL CHECK (entity_type_id IN (3, 4)),
+    entity_id      INTEGER NOT NULL,
+    PRIMARY KEY (portal_id, entity_type_id, entity_id)
+);
+CREATE TABLE IF NOT EXISTS document_contractors (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id         INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    entity_type_id INTEGER NOT NULL,
+    entity_id      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS document_contractors_doc ON document_contractors(doc_id);
 """
 
 

@@ -48,6 +48,7 @@ class Deviations:
     conduct_keeps_balances: bool = _domain()  # status Y, but no item moves stock
     conduct_accepts_conducted: bool = _domain()  # a conducted document is conducted again
     conduct_accepts_empty: bool = _domain()  # a document without items is conducted
+    conduct_ignores_supplier: bool = _domain()  # a receipt without a supplier is conducted (require_contractor on)
     conduct_allows_negative: bool = _domain()  # a balance may drop below zero
     conduct_ignores_store_right: bool = _domain()
     conduct_list_atomic: bool = _domain()  # one refusal conducts none of the list

@@ -18,6 +18,9 @@ TYPE_NAMES: Mapping[str, str] = {
     "D": "Goods Write-off",
 }
 ACTIONS: tuple[str, ...] = ("conduct", "cancel", "delete", "edit")
+RECEIPT = "A"  # the one type a supplier (catalog.documentcontractor.*) is bound to
+# CRM entity types a supplier may be (catalog-documentcontractor-add.md: 3 contact, 4 company).
+CONTACT, COMPANY = 3, 4
 # Document statuses: N draft, Y conducted, C cancelled.
 DRAFT, CONDUCTED, CANCELLED = "N", "Y", "C"
 INT64 = range(-(2**63), 2**63)
@@ -158,6 +161,20 @@ class DocumentElement:
             "storeFrom": self.store_from,
             "storeTo": self.store_to,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentContractor:
+    """A CRM vendor (contact 3 or company 4) bound to a receipt (catalog.documentcontractor.*)."""
+
+    id: int
+    doc_id: int
+    entity_type_id: int
+    entity_id: int
+
+    def to_api(self) -> dict[str, Any]:
+        return {"documentId": self.doc_id, "entityId": self.entity_id, "entityTypeId": self.entity_type_id,
+                "id": self.id}
 
 
 @dataclass(frozen=True, slots=True)

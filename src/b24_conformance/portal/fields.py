@@ -42,6 +42,14 @@ ELEMENT_FIELDS: Mapping[str, dict[str, Any]] = {
     "storeFrom": _describe("integer"),
     "storeTo": _describe("integer"),
 }
+# catalog-documentcontractor-get-fields.md (the response sample)
+CONTRACTOR_FIELDS: Mapping[str, dict[str, Any]] = {
+    "documentId": _describe("integer", required=True),
+    "entityId": _describe("integer", required=True),
+    "entityTypeId": _describe("integer", required=True),
+    "id": _describe("integer", read_only=True),
+}
+CONTRACTOR_TYPES = {k: v["type"] for k, v in CONTRACTOR_FIELDS.items()}
 DOCUMENT_TYPES = {k: v["type"] for k, v in DOCUMENT_FIELDS.items()}
 ELEMENT_TYPES = {k: v["type"] for k, v in ELEMENT_FIELDS.items()}
 STORE_PRODUCT_TYPES = {

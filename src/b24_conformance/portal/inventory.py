@@ -18,12 +18,16 @@ from .deviations import FAITHFUL, Deviations
 from .entities import (
     ACTIONS,
     CANCELLED,
+    COMPANY,
     CONDUCTED,
+    CONTACT,
     DOC_TYPES,
     DRAFT,
+    RECEIPT,
     ZERO,
     ActionKeys,
     Document,
+    DocumentContractor,
     DocumentElement,
     DocumentRef,
     Movement,
@@ -215,8 +219,8 @@ class Inventory:
                 raise refuse("reason.already-conducted")
             if not items and not self.deviations.conduct_accepts_empty:
                 raise refuse("reason.no-items")
-            if doc.doc_type == "A" and self.require_contractor:
-                raise refuse("reason.no-contractor")  # no supplier binding method exists on this portal
+            if not self._has_supplier(tx, doc):
+                raise refuse("reason.no-contractor")  # a receipt needs a supplier (catalog.documentcontractor.add)
             tx.record_movements(doc.id, self._apply(tx, doc.doc_type, items, refuse))
             total = sum((i.amount * Decimal(repr(i.purchasing_price or 0.0)) for i in items), ZERO)
             stamp = iso(self.now)
@@ -460,6 +464,69 @@ class Inventory:
 
     def _type_available(self, doc_type: str | None) -> bool:
         return doc_type is not None and any(self.rights.may(action, doc_type) for action in ACTIONS)
+
+
+    # -- supplier bindings of receipts (catalog.documentcontractor.*, choice 9)
+
+    def contractors(self) -> list[DocumentContractor]:
+        """Every binding of the portal, in id order (the caller checks the list page's rights)."""
+        with self.repo.transaction() as tx:
+            return tx.contractors()
+
+    def bind_contractor(self, doc_id: int | None, entity_type_id: int | None, entity_id: int | None
+                        ) -> DocumentContractor:
+        """Bind a CRM vendor to a receipt that is not conducted. The refusals come in the add page's
+        table order: the document, its type, its status, the vendor, the document's bindings, rights.
+        A value that is absent or no integer (None) is the refusal of its field."""
+        with self.repo.transaction() as tx:
+            doc = _document(tx, doc_id)
+            if doc is None:
+                raise PortalError("contractor.doc-not-found")
+            if doc.doc_type != RECEIPT:
+                raise PortalError("contractor.wrong-type")
+            if doc.status == CONDUCTED:
+                raise PortalError("contractor.conducted")
+            vendor = _vendor(tx, entity_type_id, entity_id)
+            _check_bindings(tx.contractors_of(doc.id), vendor)
+            self._require_binding_rights()
+            return tx.add_contractor(doc.id, *vendor)
+
+    def unbind_contractor(self, binding_id: int) -> None:
+        """Remove a binding, in the delete page's table order: found, then rights (any status)."""
+        with self.repo.transaction() as tx:
+            binding = tx.contractor(binding_id)
+            if binding is None:
+                raise PortalError("contractor.not-found")
+            self._require_binding_rights()
+            tx.delete_contractor(binding.id)
+
+    def _require_binding_rights(self) -> None:
+        """The add and delete pages' rights: create-and-edit on receipts, catalog and inventory access."""
+        rights = self.rights
+        if not (rights.may("edit", RECEIPT) and rights.may_read and rights.may_use_inventory):
+            raise PortalError("contractor.denied")
+
+    def _has_supplier(self, tx: InventoryTransaction, doc: Document) -> bool:
+        """Whether conduct may go ahead as far as the supplier goes (choice 9)."""
+        return (doc.doc_type != RECEIPT or not self.require_contractor
+                or self.deviations.conduct_ignores_supplier or bool(tx.contractors_of(doc.id)))
+
+
+def _vendor(tx: InventoryTransaction, entity_type_id: int | None, entity_id: int | None) -> tuple[int, int]:
+    """(entity type, id) of a CRM vendor of the portal, or the add page's refusal for it."""
+    if entity_type_id is None or entity_type_id not in (CONTACT, COMPANY):
+        raise PortalError("contractor.wrong-entity-type")
+    if entity_id is None or not tx.is_vendor(entity_type_id, entity_id):
+        raise PortalError("contractor.wrong-entity")
+    return entity_type_id, entity_id
+
+
+def _check_bindings(bound: list[DocumentContractor], vendor: tuple[int, int]) -> None:
+    """A vendor is bound to a document once, and a document has at most one company."""
+    if any((c.entity_type_id, c.entity_id) == vendor for c in bound):
+        raise PortalError("contractor.already-bound")
+    if vendor[0] == COMPANY and any(c.entity_type_id == COMPANY for c in bound):
+        raise PortalError("contractor.has-company")
 
 
 def _document(tx: InventoryTransaction, doc_id: int | None) -> Document | None:

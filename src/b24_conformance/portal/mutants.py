@@ -94,6 +94,9 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
        "Document not found", "conduct.missing-document.rejected"),
     _m("conduct-refuses-cancelled", "conduct_refuses_cancelled",
        "the document status changes to `Y` — conducted", "conduct.cancelled.reconducts"),
+    _m("conduct-ignores-supplier", "conduct_ignores_supplier",
+       'The document contains incorrect data, for example, "Supplier not specified"',
+       "conduct.receipt-without-supplier.rejected", "conduct-list.receipt-without-supplier.keeps-others"),
     # --- the domain: state machine, balances, rights, plans ------------------------------------
     _m("cancel-keeps-balances", "cancel_keeps_balances",
        "the inventory balances of products are updated according to the document items",

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any, Protocol
 
-from .entities import Document, DocumentElement, Movement, NewDocument, NewElement, Rights
+from .entities import Document, DocumentContractor, DocumentElement, Movement, NewDocument, NewElement, Rights
 
 
 class InventoryTransaction(Protocol):
@@ -57,6 +57,14 @@ class InventoryTransaction(Protocol):
     def product_name(self, product_id: int) -> str: ...  # "" for none
     def balance(self, product_id: int, store_id: int) -> Decimal: ...  # 0 where nothing moved yet
     def set_balance(self, product_id: int, store_id: int, amount: Decimal) -> None: ...
+
+    # -- supplier bindings of receipts (catalog.documentcontractor.*)
+    def is_vendor(self, entity_type_id: int, entity_id: int) -> bool: ...  # a CRM vendor of this portal
+    def contractors(self) -> list[DocumentContractor]: ...  # every binding of the portal, in id order
+    def contractors_of(self, doc_id: int) -> list[DocumentContractor]: ...  # one document's, in id order
+    def contractor(self, binding_id: int) -> DocumentContractor | None: ...
+    def add_contractor(self, doc_id: int, entity_type_id: int, entity_id: int) -> DocumentContractor: ...
+    def delete_contractor(self, binding_id: int) -> None: ...
 
     # -- what conduct applied, so that cancel reverses exactly that
     def movements_of(self, doc_id: int) -> list[Movement]: ...  # in the order recorded

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .database import CredentialRecord, PortalDB
-from .entities import ACTIONS, DOC_TYPES, NewDocument, NewElement, iso
+from .entities import ACTIONS, COMPANY, CONTACT, DOC_TYPES, NewDocument, NewElement, iso
 from .inventory import Inventory
 from .methods.documents import CONDUCT
 from .settings import PortalSettings
@@ -65,6 +65,12 @@ STORES = (
     (BASIC, "Main warehouse", "1 Main St."),
     (OFF, "Main warehouse", "1 Main St."),
 )
+# CRM vendors a receipt may bind (catalog.documentcontractor.add): two contacts and two companies
+# per portal (a document takes one company only); the first contact is the `supplier_contact_id`
+# fixture the sandbox binds to its receipts.
+SUPPLIER_CONTACT_ID = 101
+VENDORS = tuple((p, t, e) for p in (MAIN, BASIC, OFF)
+                for t, e in ((CONTACT, SUPPLIER_CONTACT_ID), (CONTACT, 102), (COMPANY, 201), (COMPANY, 202)))
 PRODUCTS = ((MAIN, 21, "Monster Energy"), (MAIN, 21, "Widget"), (BASIC, 22, "Widget"), (OFF, 23, "Widget"))
 NO_CANCEL = tuple((a, t) for a, t in ALL_DOC_RIGHTS if a != "cancel")
 # The users a clause's `when.as` role runs as. Each non-administrator lacks exactly one thing the
@@ -225,8 +231,10 @@ def seed(db: PortalDB, settings: PortalSettings) -> SeedResult:
         if conn.execute("SELECT COUNT(*) FROM portals").fetchone()[0] == 0:
             _fill(conn, settings, now)
             if settings.page_examples:
-                _page_examples(db, conn, now)
+                _page_examples(db, conn, now, settings.require_contractor)
         fixtures = _fixtures(conn)
+    if not settings.require_contractor:  # a portal that requires no supplier offers the sandbox none
+        del fixtures["supplier_contact_id"]
     return SeedResult(credentials=db.credentials(), fixtures=fixtures)
 
 
@@ -244,6 +252,7 @@ def _fill(conn: sqlite3.Connection, settings: PortalSettings, now: float) -> Non
         " VALUES (?, ?, ?, 1, 1, ?, ?)",
         [(p, iblock, name, stamp, stamp) for p, iblock, name in PRODUCTS],
     )
+    conn.executemany("INSERT INTO crm_vendors (portal_id, entity_type_id, entity_id) VALUES (?, ?, ?)", VENDORS)
     for user in USERS:
         _add_user(conn, user)
     for cred in CREDENTIALS:
@@ -267,14 +276,15 @@ EXAMPLE_CONDUCTED_ID = 142  # the id in the cancel page's own examples: `-d '{"i
 EXAMPLE_DRAFT_ID = 143
 
 
-def _page_examples(db: PortalDB, conn: sqlite3.Connection, now: float) -> None:
+def _page_examples(db: PortalDB, conn: sqlite3.Connection, now: float, require_contractor: bool) -> None:
     """Documents 142 (a conducted receipt) and 143 (a draft), so the page's curl examples work as
     written: 200 `{"result":true,...}` for 142, the not-conducted error for 143. Built through the
-    domain, so 142's balances really are applied and its cancel really reverts them."""
+    domain, so 142's balances really are applied and its cancel really reverts them; each has the
+    supplier a real portal's receipt needs (the fixture's contact)."""
     conn.execute("DELETE FROM sqlite_sequence WHERE name = 'documents'")
     conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('documents', ?)", (EXAMPLE_CONDUCTED_ID - 1,))
     fx = _fixtures(conn)
-    inv = Inventory.open(SqliteInventory(db, MAIN), db.portal(MAIN), 1, now)
+    inv = Inventory.open(SqliteInventory(db, MAIN), db.portal(MAIN), 1, now, require_contractor=require_contractor)
     for doc_id, title, conduct in ((EXAMPLE_CONDUCTED_ID, "Receipt 142", True), (EXAMPLE_DRAFT_ID, "Receipt 143", False)):
         doc = inv.add_document(NewDocument(doc_type="A", currency="USD", responsible_id=1, title=title))
         assert doc.id == doc_id
@@ -282,6 +292,7 @@ def _page_examples(db: PortalDB, conn: sqlite3.Connection, now: float) -> None:
                                        (fx["second_product_id"], fx["second_store_id"], 3)):
             inv.add_element(NewElement(doc_id=doc.id, element_id=product, store_to=store,
                                        amount=Decimal(amount), purchasing_price=10.0))
+        inv.bind_contractor(doc.id, CONTACT, fx["supplier_contact_id"])
         if conduct:
             inv.conduct(doc.id, CONDUCT)
 
@@ -322,6 +333,8 @@ def _fixtures(conn: sqlite3.Connection) -> dict[str, int]:
         # a warehouse the no-store-right user may view and select (the run's own ones it may not)
         "visible_store_id": store(MAIN, "Main warehouse"),
         "product_id": product(MAIN, "Monster Energy"),
+        # a CRM vendor contact (entityTypeId 3) the sandbox binds to its receipts as their supplier
+        "supplier_contact_id": SUPPLIER_CONTACT_ID,
         "second_product_id": product(MAIN, "Widget"),
         "basic_plan_store_id": store(BASIC, "Main warehouse"),
         "basic_plan_product_id": product(BASIC, "Widget"),

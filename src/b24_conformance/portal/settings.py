@@ -19,9 +19,9 @@ class PortalSettings:
     rate_threshold: int = 50  # leaky bucket X (docs: 50, Enterprise 250)
     rate_drain_per_s: float = 2.0  # leaky bucket Y (docs: 2/s, Enterprise 5/s)
     operating_limit_s: float = 480.0  # per method, per credential, over 10 one-minute baskets
-    require_contractor: bool = False
+    require_contractor: bool = True  # a receipt (A) conducts only with a supplier bound, as on real portals
     workers: int = 8  # requests run side by side on this many threads, as PHP-FPM workers do;
     #                   0 runs them one at a time on the event loop (faster, never concurrent)
-    page_examples: bool = True  # seed documents 142 (conducted) and 143 (draft), as the page's curl uses  # receipts (A) need a supplier before conduct; off by default
+    page_examples: bool = True  # seed documents 142 (conducted) and 143 (draft), as the page's curl uses
     mutants: tuple[str, ...] = ()  # named deviations switched on (portal/mutants.py)
     on_prem: bool = False  # a self-hosted portal's variant: `time` blocks without the operating keys

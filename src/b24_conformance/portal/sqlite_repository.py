@@ -15,7 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 from .database import PortalDB, exists, record
-from .entities import INT64, ZERO, Document, DocumentElement, Movement, NewDocument, NewElement, Rights
+from .entities import (
+    INT64,
+    ZERO,
+    Document,
+    DocumentContractor,
+    DocumentElement,
+    Movement,
+    NewDocument,
+    NewElement,
+    Rights,
+)
 
 _DOCUMENT_COLUMNS = frozenset(f.name for f in fields(Document))  # the documents table's columns
 
@@ -178,6 +188,43 @@ class SqliteInventoryTransaction:
             (self.portal_id, product_id, store_id, str(amount)),
         )
 
+    # -- supplier bindings
+
+    def is_vendor(self, entity_type_id: int, entity_id: int) -> bool:
+        if entity_id not in INT64:
+            return False
+        sql = "SELECT 1 FROM crm_vendors WHERE portal_id = ? AND entity_type_id = ? AND entity_id = ?"
+        return self.conn.execute(sql, (self.portal_id, entity_type_id, entity_id)).fetchone() is not None
+
+    def contractors(self) -> list[DocumentContractor]:
+        rows = self.conn.execute(
+            "SELECT c.* FROM document_contractors c JOIN documents d ON d.id = c.doc_id"
+            " WHERE d.portal_id = ? ORDER BY c.id", (self.portal_id,))
+        return [_contractor(r) for r in rows.fetchall()]
+
+    def contractors_of(self, doc_id: int) -> list[DocumentContractor]:
+        rows = self.conn.execute("SELECT * FROM document_contractors WHERE doc_id = ? ORDER BY id", (doc_id,))
+        return [_contractor(r) for r in rows.fetchall()]
+
+    def contractor(self, binding_id: int) -> DocumentContractor | None:
+        if binding_id not in INT64:
+            return None
+        row = self.conn.execute(
+            "SELECT c.* FROM document_contractors c JOIN documents d ON d.id = c.doc_id"
+            " WHERE c.id = ? AND d.portal_id = ?", (binding_id, self.portal_id)).fetchone()
+        return None if row is None else _contractor(row)
+
+    def add_contractor(self, doc_id: int, entity_type_id: int, entity_id: int) -> DocumentContractor:
+        cur = self.conn.execute(
+            "INSERT INTO document_contractors (doc_id, entity_type_id, entity_id) VALUES (?, ?, ?)",
+            (doc_id, entity_type_id, entity_id))
+        found = self.contractor(cur.lastrowid or 0)
+        assert found is not None
+        return found
+
+    def delete_contractor(self, binding_id: int) -> None:
+        self.conn.execute("DELETE FROM document_contractors WHERE id = ?", (binding_id,))
+
     # -- movements
 
     def movements_of(self, doc_id: int) -> list[Movement]:
@@ -195,6 +242,10 @@ class SqliteInventoryTransaction:
 
     def forget_movements(self, doc_id: int) -> None:
         self.conn.execute("DELETE FROM document_movements WHERE doc_id = ?", (doc_id,))
+
+
+def _contractor(row: sqlite3.Row) -> DocumentContractor:
+    return DocumentContractor(row["id"], row["doc_id"], row["entity_type_id"], row["entity_id"])
 
 
 def _element(row: sqlite3.Row) -> DocumentElement:

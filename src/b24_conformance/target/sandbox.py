@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract.clause import INCOMING, Clause, DocumentSpec, Item, item_ends
+from ..contract.clause import INCOMING, RECEIPT, Clause, DocumentSpec, Item, item_ends
 from ..errors import TargetError
 from ..observation import Exchange
 from .cleanup import undo_unfinished
@@ -29,12 +29,18 @@ from .config import Credential, TargetConfig
 from .manifest import Manifest, Origin, title_prefix
 
 MAX_BATCH = 50
+CRM_CONTACT = 3  # catalog.documentcontractor.add's entityTypeId of a contact
 STORE_LABELS = ("main", "second")
 Command = tuple[str, Mapping[str, Any]]
 # Warehouses a clause may name that the run does not create: the target config's fixtures give
 # them. `restricted` is one the store-restricted roles may not view and select; `visible` is one
 # they may (a run's own warehouses are new, so no restricted role can see them either).
 FIXTURE_STORES = {"restricted": "restricted_store_id", "visible": "visible_store_id"}
+# The CRM contact (entityTypeId 3) bound as the supplier of every receipt (A) the sandbox builds:
+# real portals conduct no receipt without one. A target that names none gets receipts without.
+SUPPLIER_FIXTURE = "supplier_contact_id"
+SUPPLIER_HINT = (f"set fixtures.{SUPPLIER_FIXTURE} in the target config to a CRM contact of the Vendor category, "
+                 "as suites/targets/example-live.yaml tells")
 # A reference to the title prefix of one clause's own documents: unique to the run and the clause,
 # so a list filtered on it (`%title`) sees the clause's documents and nothing else of the portal.
 MARKER = "$given.marker"
@@ -132,6 +138,7 @@ class Sandbox:
         self.stores: dict[str, int] = {}
         self.iblock_id: int | None = None
         self.responsible_id = self.admin.user_id or 1
+        self.supplier_id = int(config.fixtures.get(SUPPLIER_FIXTURE) or 0) or None  # 0 means not provided
 
     # -- run level ----------------------------------------------------------------------------
     def open(self) -> None:
@@ -184,6 +191,9 @@ class Sandbox:
         for label in sorted(named & set(FIXTURE_STORES)):
             if label not in self.stores:
                 return f"the target config declares no fixtures.{FIXTURE_STORES[label]}"
+        if self.supplier_id is None and any(d.type == RECEIPT and not d.supplier for d in clause.given):
+            return (f"the target config declares no fixtures.{SUPPLIER_FIXTURE}, so the run cannot tell that "
+                    "the portal requires a supplier on receipts")
         return None
 
     # -- set-up -------------------------------------------------------------------------------
@@ -205,7 +215,7 @@ class Sandbox:
             if doc.status in ("Y", "C") and doc.type not in INCOMING:
                 state.stock_title = f"{self.prefix}{short} stock for {doc.label}"
                 self._stock_up(plan, doc, state.stock_title)
-            self._add_document(plan, f"d_{doc.label}", doc.type, state.title, doc.items)
+            self._add_document(plan, f"d_{doc.label}", doc.type, state.title, doc.items, supplier=doc.supplier)
             if doc.status in ("Y", "C"):
                 for label in sorted({i.product for i in doc.items}):
                     commands[plan.k(f"pre_{doc.label}_{label}")] = self._balance_cmd(plan, label)
@@ -262,7 +272,8 @@ class Sandbox:
                     pass
                 short = key.removeprefix(plan.key)
                 out[plan.clause.id] = SetupFailed(
-                    f"set-up step {short} was refused: {err.get('error')} {err.get('error_description')}")
+                    f"set-up step {short} was refused: {err.get('error')} {err.get('error_description')}"
+                    + self._supplier_hint(plan.clause, short))
                 continue
             self._snapshots(plan, results)
             out[plan.clause.id] = plan.world
@@ -461,10 +472,14 @@ class Sandbox:
         plan.commands[plan.k(f"stockc_{doc.label}")] = ("catalog.document.conduct",
                                                         {"id": _ref(plan.k(f"stock_{doc.label}"))})
 
-    def _add_document(self, plan: Plan, name: str, doc_type: str, title: str, items: Iterable[Item]) -> None:
+    def _add_document(self, plan: Plan, name: str, doc_type: str, title: str, items: Iterable[Item],
+                      *, supplier: bool = True) -> None:
         key = plan.k(name)
         plan.commands[key] = ("catalog.document.add", {"fields": {
             "docType": doc_type, "currency": "USD", "responsibleId": self.responsible_id, "title": title}})
+        if doc_type == RECEIPT and supplier and self.supplier_id:
+            plan.commands[f"{key}_supplier"] = ("catalog.documentcontractor.add", {"fields": {
+                "documentId": _ref(key), "entityTypeId": CRM_CONTACT, "entityId": self.supplier_id}})
         for n, item in enumerate(items):
             fields: dict[str, Any] = {"docId": _ref(key), "elementId": f"$result[{plan.k('p_' + item.product)}][element][id]",
                                       "amount": item.amount,
@@ -478,6 +493,17 @@ class Sandbox:
             if item.removed:  # gone again before anything else happens to the document
                 plan.commands[f"{key}_x{n}"] = ("catalog.document.element.delete",
                                                 {"id": f"$result[{key}_e{n}][documentElement][id]"})
+
+    def _supplier_hint(self, clause: Clause, step: str) -> str:
+        """What to do when the portal refused a step about a receipt's supplier: binding it, or
+        conducting a receipt the sandbox had no supplier for."""
+        if step.endswith("_supplier"):
+            return f" (the supplier fixtures.{SUPPLIER_FIXTURE}={self.supplier_id} was refused: {SUPPLIER_HINT})"
+        label = step.removeprefix("conduct_")
+        receipt = label != step and any(d.label == label and d.type == RECEIPT for d in clause.given)
+        if receipt and self.supplier_id is None:
+            return f" (the receipt has no supplier; if the portal requires one, {SUPPLIER_HINT})"
+        return ""
 
     def _balance_cmd(self, plan: Plan, product_label: str) -> Command:
         return ("catalog.storeproduct.list",

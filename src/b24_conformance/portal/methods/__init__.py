@@ -3,6 +3,7 @@
   context.py    what every handler is given (`CallContext`) and the rights checks families share
   documents.py  catalog.document.* (the state machine's methods and the document CRUD)
   elements.py   catalog.document.element.* (a document's items)
+  contractors.py  catalog.documentcontractor.* (the supplier bound to a receipt)
   catalog.py    catalog.enum, catalog.storeproduct, catalog.catalog, catalog.product, catalog.store
 
 A handler takes a `CallContext` and the decoded params, coerces them the way Bitrix's controller
@@ -42,8 +43,23 @@ Choices (where the docs are silent or contradict each other):
     conduct followed by cancel restores balances exactly. Balance rows are created on first move.
  8. `total` is recalculated at conduct as the sum of amount x purchasingPrice ("calculated
     automatically after approval").
- 9. With `require_contractor` on, every receipt (A) conduct fails with `reason.no-contractor`: this
-    portal implements no supplier-binding method (`catalog.documentcontractor.*`).
+ 9. Suppliers. With `require_contractor` on (the default, as on real portals; `portal serve
+    --no-require-supplier` turns it off, and the portal then offers no `supplier_contact_id`
+    fixture, so the sandbox binds none), a receipt (A) conducts only with a supplier bound through
+    `catalog.documentcontractor.add`, else `reason.no-contractor` (real portals refuse it with
+    CAT_DOC_WRONG_CONTRACTOR; the docs give "Supplier not specified" as the example reason). The
+    vendors are a fixed seed set per portal (contacts 101, 102; companies 201, 202); the portal has
+    no crm.* method and CRM is always the provider, so `contractor.no-crm` is never sent. `add` needs
+    `fields` (`param.missing`) and refuses in its page's table order: the document
+    (`contractor.doc-not-found`), type A, not conducted (only `Y`: the row says "conducted", so a
+    cancelled receipt may get a supplier), entity type 3 or 4, a vendor of that type, not bound
+    twice, at most one company, then the rights: create-and-edit on receipts, catalog and inventory
+    access (`contractor.denied`; the server source asks them first, the page lists them last). A
+    field that is absent or no integer gets its own row's error, as the Value column words them
+    ("An invalid or non-existent `entityId`"), not code 100. `delete`: found, then the same rights,
+    in any status (its table names no status refusal); a refusal is its table's error, not the
+    `null` its Returned Data mentions. `list`/`getFields`: catalog read and inventory access (no
+    per-type view right is modelled). A binding goes with its document.
 10. Items (`element.add/update/delete`) may change only in status `N`; a cancelled (`C`) document
     counts as not `N` (`element.conducted`). The element's product and warehouses must exist on the
     portal, else `element.not-found`; the warehouse the type needs (storeTo for A/S/M, storeFrom for
@@ -84,7 +100,7 @@ Choices (where the docs are silent or contradict each other):
 
 from __future__ import annotations
 
-from . import catalog, documents, elements
+from . import catalog, contractors, documents, elements
 from .context import CallContext, Handler, MethodSpec
 
 __all__ = ["METHODS", "CallContext", "Handler", "MethodSpec"]
@@ -92,7 +108,7 @@ __all__ = ["METHODS", "CallContext", "Handler", "MethodSpec"]
 
 def _registry() -> dict[str, MethodSpec]:
     """Every method, keyed by its lower-case name (Bitrix matches method names case-insensitively)."""
-    handlers = (*documents.HANDLERS, *elements.HANDLERS, *catalog.HANDLERS)
+    handlers = (*documents.HANDLERS, *elements.HANDLERS, *contractors.HANDLERS, *catalog.HANDLERS)
     return {name.lower(): MethodSpec(name, handler) for name, handler in handlers}
 
 
