@@ -195,3 +195,39 @@ def test_method_selects_the_clauses_of_a_method_and_a_typo_gets_a_suggestion(tmp
     assert main(["run", "-q", "--method", "catalog.document.condct", "--reports", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") <= 2 and "did you mean 'catalog.document.conduct'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("fixture, message", [
+    ("supplier=101", "expected NAME=ID with NAME one of restricted_store_id, visible_store_id, supplier_contact_id"),
+    ("supplier_contact=101", "did you mean supplier_contact_id?"),
+    ("supplier_contact_id", "expected NAME=ID"),
+    ("supplier_contact_id=acme", "the id must be a whole number"),
+    ("restricted_store_id=-3", "the id must be 0 or more"),
+])
+def test_a_bad_fixture_option_is_one_line_and_exit_2(fixture, message, plain_portal, tmp_path, capsys):
+    webhook = plain_portal.webhook_url("admin")
+    assert main(["run", "-q", "--webhook", webhook, "--fixture", fixture, "-k", "cancel.draft.rejected",
+                 "--reports", str(tmp_path), "--manifest-dir", str(tmp_path)]) == 2
+    assert message in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("where", [[], ["--cassettes"]])
+def test_a_fixture_for_the_embedded_portal_or_a_replay_is_refused(where, tmp_path, capsys):
+    args = ["run", "-q", *where, "--fixture", "supplier_contact_id=101", "-k", "cancel.draft.rejected",
+            "--reports", str(tmp_path)]
+    assert main(args) == 2
+    assert "--fixture names rows of a live portal" in one_error_line(capsys)
+
+
+def test_a_fixture_option_gives_a_webhook_run_its_supplier(plain_portal, tmp_path, capsys):
+    """A live run with one webhook and no target config: without the supplier the receipt clauses
+    are skipped, saying what to pass; with --fixture they run and pass."""
+    webhook = plain_portal.webhook_url("admin")
+    common = ["run", "-q", "--webhook", webhook, "--allow-writes", "-k", "conduct.receipt.succeeds",
+              "--reports", str(tmp_path), "--manifest-dir", str(tmp_path)]
+    assert main(common) == 0
+    skipped = json.loads((tmp_path / "report.json").read_text())["verdicts"][0]
+    assert skipped["outcome"] == "SKIP" and "--fixture supplier_contact_id=ID" in skipped["reason"]
+    supplier = plain_portal.fixtures["supplier_contact_id"]
+    assert main([*common, "--fixture", f"supplier_contact_id={supplier}"]) == 0
+    assert json.loads((tmp_path / "report.json").read_text())["verdicts"][0]["outcome"] == "PASS"

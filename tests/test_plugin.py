@@ -98,11 +98,13 @@ def test_rewrite_records_and_none_replays_with_the_network_blocked(suite, tmp_pa
 
 
 def test_an_oauth_only_live_target_through_the_plugin(suite):
-    # the plugin's OAuth options name no fixtures, so no supplier: the portal requires none here
-    with EmbeddedPortal(PortalSettings(tls=False, require_contractor=False)) as portal:
+    # the receipt's supplier comes from --b24-fixture, as a live portal's would without a target config
+    with EmbeddedPortal(PortalSettings(tls=False)) as portal:
         token = next(c.secret for c in portal.credentials if c.label == "admin-oauth")
+        supplier = f"supplier_contact_id={portal.fixtures['supplier_contact_id']}"
         result = suite.runpytest("-k", "oauth-body or wrong-webhook", "--b24-oauth-token", token,
-                                 "--b24-oauth-endpoint", portal.base_url + "/rest/", "--b24-allow-writes", "-rs")
+                                 "--b24-oauth-endpoint", portal.base_url + "/rest/", "--b24-allow-writes",
+                                 "--b24-fixture", supplier, "-rs")
     result.assert_outcomes(passed=1, skipped=1)  # the webhook-only clause has no webhook to derive from
 
 

@@ -266,7 +266,7 @@ def _choice(args: argparse.Namespace):
         webhook=args.webhook, oauth_token=args.oauth_token, oauth_endpoint=args.oauth_endpoint,
         target_file=targets[0] if targets else None, cassettes=getattr(args, "cassettes", None),
         portal_profile=args.portal_profile or getattr(args, "profile", "seed"), mutants=tuple(args.mutant or ()),
-        on_prem=args.on_prem,
+        on_prem=args.on_prem, fixtures=tuple(getattr(args, "fixture", None) or ()),
     )
 
 
@@ -508,6 +508,9 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--target", action="append",
                    help="a target config YAML (roles, fixtures, rate); see suites/targets/. Repeat it to run "
                         "several portals side by side into one portal × clause matrix")
+    g.add_argument("--fixture", action="append", metavar="NAME=ID",
+                   help="a live portal's row the suite uses but never makes, over the target config's: "
+                        "supplier_contact_id, restricted_store_id, visible_store_id")
     g.add_argument("--portal-profile", help="the message profile the embedded portal speaks (default: --profile)")
     g.add_argument("--mutant", action="append", help="switch on a named deviation in the embedded portal")
     g.add_argument("--on-prem", action="store_true",
@@ -564,7 +567,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--on-prem", action="store_true", help="play a self-hosted portal: no operating keys in `time`")
     serve.add_argument("--no-require-supplier", dest="require_supplier", action="store_false",
                        help="conduct receipts (A) without a bound supplier (real portals refuse them); the "
-                            "target config then names no supplier fixture, so the supplier clauses skip")
+                            "clauses about a receipt without a supplier then fail (SHOULD)")
     serve.add_argument("--target-file", help="also write a target config naming every seeded role (for CI: "
                                              "`b24-conformance run --target FILE`); its secrets are the portal's test codes")
     serve.add_argument("--workers", type=int, default=8,

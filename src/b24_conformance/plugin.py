@@ -38,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--b24-oauth-token", default=None, help="an OAuth access token (or env B24_OAUTH_TOKEN)")
     group.addoption("--b24-oauth-endpoint", default=None, help="https://<portal>/rest/ for --b24-oauth-token alone")
     group.addoption("--b24-target", default=None, help="a target config YAML (see suites/targets/)")
+    group.addoption("--b24-fixture", action="append", default=[], metavar="NAME=ID",
+                    help="a live portal's row the suite uses, over the target config's (supplier_contact_id, ...)")
     group.addoption("--b24-cassettes", default=None, help="replay a recording from this folder, no portal at all")
     # pytest-recording's record modes, where they fit: `none` replays with the network blocked,
     # `rewrite` records afresh from a deterministic embedded portal
@@ -110,7 +112,7 @@ def b24_runner(request: pytest.FixtureRequest):
         oauth_endpoint=opt("--b24-oauth-endpoint"), target_file=opt("--b24-target"),
         cassettes=opt("--b24-cassettes"), portal_profile=opt("--b24-portal-profile") or opt("--b24-profile"),
         mutants=tuple(opt("--b24-mutant")), option_prefix="--b24-", on_prem=opt("--b24-on-prem"),
-        record=opt("--b24-record-mode") == "rewrite",
+        record=opt("--b24-record-mode") == "rewrite", fixtures=tuple(opt("--b24-fixture")),
     )
     options = RunOptions(profile=opt("--b24-profile"), allow_writes=opt("--b24-allow-writes"),
                          allow_burst=opt("--b24-allow-burst"), option_prefix="--b24-", strict=opt("--b24-strict"),

@@ -130,7 +130,7 @@ def test_the_example_config_names_every_rights_role_and_store_fixture():
 
     from b24_conformance import paths
     from b24_conformance.contract.clause import load_clauses
-    from b24_conformance.target.sandbox import FIXTURE_STORES
+    from b24_conformance.target.config import FIXTURE_STORES
 
     raw = yaml.safe_load((paths.targets_dir() / "example-live.yaml").read_text(encoding="utf-8"))
     rights_roles = {c.when.role for c in load_clauses() if c.covers and c.when.role != "admin"}

@@ -233,8 +233,6 @@ def seed(db: PortalDB, settings: PortalSettings) -> SeedResult:
             if settings.page_examples:
                 _page_examples(db, conn, now, settings.require_contractor)
         fixtures = _fixtures(conn)
-    if not settings.require_contractor:  # a portal that requires no supplier offers the sandbox none
-        del fixtures["supplier_contact_id"]
     return SeedResult(credentials=db.credentials(), fixtures=fixtures)
 
 

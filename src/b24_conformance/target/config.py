@@ -28,6 +28,13 @@ WEBHOOK_URL = re.compile(r"^(https?://[^/]+(?:/[^/]+)*?)/rest/(\d+)/([^/]+)/?$")
 METHOD_AT_END = re.compile(r"^(https?://.+/rest/\d+/[^/]+)/([a-z][\w]*(?:\.[\w]+)+)/?$", re.IGNORECASE)
 
 
+# The fixtures a live target may name: rows of the user's portal the suite uses but never makes.
+# Warehouses a clause may name that the run does not create, by the label clauses use for them:
+# `restricted` is one the store-restricted roles may not view and select, `visible` one they may.
+FIXTURE_STORES = {"restricted": "restricted_store_id", "visible": "visible_store_id"}
+SUPPLIER_FIXTURE = "supplier_contact_id"  # a CRM contact bound to receipts as their supplier
+LIVE_FIXTURES = (*FIXTURE_STORES.values(), SUPPLIER_FIXTURE)
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Credential:
     """One way of calling the portal. `webhook_url` ends with `/`; OAuth uses endpoint + token."""

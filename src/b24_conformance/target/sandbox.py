@@ -25,22 +25,22 @@ from ..errors import TargetError
 from ..observation import Exchange
 from .cleanup import undo_unfinished
 from .client import PortalClient, batch_parts
-from .config import Credential, TargetConfig
+from .config import FIXTURE_STORES, SUPPLIER_FIXTURE, Credential, TargetConfig
 from .manifest import Manifest, Origin, title_prefix
 
 MAX_BATCH = 50
 CRM_CONTACT = 3  # catalog.documentcontractor.add's entityTypeId of a contact
 STORE_LABELS = ("main", "second")
 Command = tuple[str, Mapping[str, Any]]
-# Warehouses a clause may name that the run does not create: the target config's fixtures give
-# them. `restricted` is one the store-restricted roles may not view and select; `visible` is one
-# they may (a run's own warehouses are new, so no restricted role can see them either).
-FIXTURE_STORES = {"restricted": "restricted_store_id", "visible": "visible_store_id"}
-# The CRM contact (entityTypeId 3) bound as the supplier of every receipt (A) the sandbox builds:
-# real portals conduct no receipt without one. A target that names none gets receipts without.
-SUPPLIER_FIXTURE = "supplier_contact_id"
-SUPPLIER_HINT = (f"set fixtures.{SUPPLIER_FIXTURE} in the target config to a CRM contact of the Vendor category, "
-                 "as suites/targets/example-live.yaml tells")
+# The target's fixtures (config.py) give the warehouses a clause may name that the run does not
+# create (a run's own warehouses are new, so no store-restricted role can see them), and the CRM
+# contact bound as the supplier of every receipt (A) the sandbox builds: real portals conduct no
+# receipt without one, so on a target that names none no clause conducts a receipt (each is
+# skipped, saying what to set).
+SUPPLIER_HINT = (f"set fixtures.{SUPPLIER_FIXTURE} in the target config (or --fixture {SUPPLIER_FIXTURE}=ID) to a "
+                 "CRM contact of the Vendor category, as suites/targets/example-live.yaml tells")
+# The methods whose call conducts the documents it names.
+CONDUCTING = frozenset({"catalog.document.conduct", "catalog.document.conductList", "catalog.document.confirm"})
 # A reference to the title prefix of one clause's own documents: unique to the run and the clause,
 # so a list filtered on it (`%title`) sees the clause's documents and nothing else of the portal.
 MARKER = "$given.marker"
@@ -194,6 +194,9 @@ class Sandbox:
         if self.supplier_id is None and any(d.type == RECEIPT and not d.supplier for d in clause.given):
             return (f"the target config declares no fixtures.{SUPPLIER_FIXTURE}, so the run cannot tell that "
                     "the portal requires a supplier on receipts")
+        if self.supplier_id is None and _conducts_receipt(clause):
+            return (f"a receipt (A) is conducted here, which real portals refuse without a supplier (\"Supplier not "
+                    f"specified\"), and the target names none: {SUPPLIER_HINT}")
         return None
 
     # -- set-up -------------------------------------------------------------------------------
@@ -273,7 +276,7 @@ class Sandbox:
                 short = key.removeprefix(plan.key)
                 out[plan.clause.id] = SetupFailed(
                     f"set-up step {short} was refused: {err.get('error')} {err.get('error_description')}"
-                    + self._supplier_hint(plan.clause, short))
+                    + self._supplier_hint(short))
                 continue
             self._snapshots(plan, results)
             out[plan.clause.id] = plan.world
@@ -494,15 +497,10 @@ class Sandbox:
                 plan.commands[f"{key}_x{n}"] = ("catalog.document.element.delete",
                                                 {"id": f"$result[{key}_e{n}][documentElement][id]"})
 
-    def _supplier_hint(self, clause: Clause, step: str) -> str:
-        """What to do when the portal refused a step about a receipt's supplier: binding it, or
-        conducting a receipt the sandbox had no supplier for."""
+    def _supplier_hint(self, step: str) -> str:
+        """What to do when the portal refused to bind the target's supplier to a receipt."""
         if step.endswith("_supplier"):
             return f" (the supplier fixtures.{SUPPLIER_FIXTURE}={self.supplier_id} was refused: {SUPPLIER_HINT})"
-        label = step.removeprefix("conduct_")
-        receipt = label != step and any(d.label == label and d.type == RECEIPT for d in clause.given)
-        if receipt and self.supplier_id is None:
-            return f" (the receipt has no supplier; if the portal requires one, {SUPPLIER_HINT})"
         return ""
 
     def _balance_cmd(self, plan: Plan, product_label: str) -> Command:
@@ -519,6 +517,14 @@ class Sandbox:
             except (KeyError, TypeError, ValueError):
                 continue
         return out
+
+
+def _conducts_receipt(clause: Clause) -> bool:
+    """A receipt of the clause's that carries a supplier is conducted: by its set-up (status Y or C),
+    or by the clause's own call."""
+    calls_conduct = clause.method in CONDUCTING or any(c.method in CONDUCTING for c in clause.when.batch)
+    return any(d.type == RECEIPT and d.supplier and (d.status in ("Y", "C") or (d.status == "N" and calls_conduct))
+               for d in clause.given)
 
 
 def pack(groups: Sequence[Sized], limit: int) -> list[list[int]]:
