@@ -28,7 +28,8 @@ from b24_conformance.verdict import Outcome
 CLAUSES = load_clauses()
 SUBSET = ("cancel.receipt.succeeds", "cancel.draft.rejected", "cancel.id-missing.rejected",
           "cancel.no-auth.rejected", "cancel.https-required.rejected", "cancel.in-batch.succeeds",
-          "cancel.in-batch-draft.reported", "cancel.batch-too-long.rejected", "cancel.get-query.succeeds")
+          "cancel.in-batch-draft.reported", "cancel.batch-too-long.rejected", "cancel.get-query.succeeds",
+          "list.start-formula.second-page", "element-list.by-document.every-row")
 JS = ("harness:js/b24jssdk", "harness:js/b24jssdk#actions.v2", "harness:js/bitrix2bad")
 HAVE_NODE = bool(shutil.which("node") and shutil.which("npm"))
 needs_node = pytest.mark.skipif(not HAVE_NODE, reason="node and npm are not on the PATH (apt-get install -y nodejs npm)")
@@ -73,6 +74,9 @@ def test_b24jssdk_loses_the_bitrix_error_codes_and_refuses_long_batches(rows, ro
         assert v.outcome is Outcome.FAIL and f'expected "{code}", got "ERR_BAD_REQUEST"' in v.reason, v.reason
     v = got["cancel.batch-too-long.rejected"]
     assert v.outcome is Outcome.FAIL and "JSSDK_BATCH_TOO_LARGE" in v.reason, v.reason
+    # a list's `total` and `next` are what the caller reads with getTotal() and getNext(): not lost
+    for clause_id in ("list.start-formula.second-page", "element-list.by-document.every-row"):
+        assert got[clause_id].outcome is Outcome.PASS, (clause_id, got[clause_id].reason)
     assert got["cancel.https-required.rejected"].outcome is Outcome.SKIP
     assert "JSSDK_HOOK_URL_NOT_HTTPS" in got["cancel.https-required.rejected"].reason
 

@@ -38,7 +38,18 @@ function raised (error, status) {
   } }
 }
 
-function fromResult (result, whole) {
+// Besides getData() (`result` and `time`), a caller reads a list's envelope off the AjaxResult with
+// its restApi:v2 readers: `total` with getTotal(), and the next page's `start` with getNext(), which
+// sends it through the client it is given (here, one that only hands the start back). getTotal()
+// says 0 when the portal sent none, so it is handed over for list methods only.
+async function envelope (method, result) {
+  if (!result?.isSuccess || typeof result.getTotal !== 'function') return {}
+  const extra = /\.list$/i.test(method) ? { total: result.getTotal() } : {}
+  if (result.isMore?.()) extra.next = await result.getNext({ call: (_method, params) => params.start })
+  return extra
+}
+
+function fromResult (result, whole, extra = {}) {
   if (result && result.isSuccess === false) {
     const errors = typeof result.getErrors === 'function' ? [...result.getErrors()] : []
     const answer = raised(errors[0], result.getStatus?.())
@@ -48,7 +59,7 @@ function fromResult (result, whole) {
     return answer
   }
   const data = result && typeof result.getData === 'function' ? result.getData() : result
-  return whole ? { returned: data ?? null, whole: true } : { returned: data ?? null }
+  return whole ? { returned: data ? { ...data, ...extra } : null, whole: true } : { returned: data ?? null }
 }
 
 async function answer (msg) {
@@ -65,7 +76,7 @@ async function answer (msg) {
     if (msg.op === 'call') {
       const result = v2 ? await b24.actions.v2.call.make({ method: msg.method, params: msg.params })
         : await b24.callMethod(msg.method, msg.params)
-      return fromResult(result, true)
+      return fromResult(result, true, await envelope(msg.method, result))
     }
     const calls = Object.fromEntries(Object.entries(msg.commands).map(([k, c]) => [k, [c.method, c.params]]))
     const result = v2 ? await b24.actions.v2.batch.make({ calls, options: { isHaltOnError: msg.halt } })
