@@ -173,6 +173,7 @@ def _indexed(Cassette: type) -> type:
     import sys
 
     requests_match = sys.modules[Cassette.__module__].requests_match
+    RecordMode = sys.modules[Cassette.__module__].RecordMode
 
     class IndexedCassette(Cassette):
         def _key(self, request: Any) -> tuple:
@@ -217,8 +218,26 @@ def _indexed(Cassette: type) -> type:
                 return
             super().append(request, response)
 
+        def _filtered(self, request: Any) -> Any:
+            """`_before_record_request(request)` (a deep copy, then the scrub), once per request:
+            vcrpy asks three times for each request it plays (can_play_response_for, then `in`,
+            then play_response), and the scrub is idempotent, so the filtered copy stands for
+            itself too. The last pair is kept as one tuple: threads of a concurrent clause at
+            worst miss it and filter again."""
+            memo = getattr(self, "_b24c_memo", None)
+            if memo is not None and (request is memo[0] or request is memo[1]):
+                return memo[1]
+            filtered = self._before_record_request(request)
+            self._b24c_memo = (request, filtered)
+            return filtered
+
+        def can_play_response_for(self, request: Any) -> Any:  # vcrpy's, with the request filtered once
+            request = self._filtered(request)
+            return (request and request in self and self.record_mode != RecordMode.ALL
+                    and (self.rewound or self.allow_playback_repeats))
+
         def _responses(self, request: Any):
-            request = self._before_record_request(request)
+            request = self._filtered(request)
             if not request:
                 return
             hits = self._index().get(self._key(request), [])
@@ -238,16 +257,21 @@ def _canonical(interaction: tuple[Any, Any]) -> str:
     return json.dumps([request.method, request.uri, repr(request.body), response], sort_keys=True, default=repr)
 
 
-# vcrpy imports every HTTP library it can patch when it is imported, aiohttp included (about half
-# of a replay's import time, with the `clients` extra installed). A process that only ever speaks
-# httpx (the `run` command) says so once, before vcrpy is imported: vcrpy then imports it with
-# aiohttp hidden and the cassettes skip the aiohttp patcher. Any other process patches everything.
+# vcrpy imports every HTTP library it can patch when it is imported (aiohttp, requests and urllib3
+# are installed with the `clients` extra: most of vcrpy's import time), and patches each of them on
+# every cassette it enters. A process that only ever speaks httpx (the `run` command) says so once,
+# before vcrpy is imported: vcrpy then imports with the others hidden, and the cassettes patch httpx
+# alone. A library already imported by then is patched as usual. Any other process patches all.
 _ONLY_HTTPX = False
 _SKIP_PATCHERS: tuple[str, ...] = ()
+# vcrpy's patcher groups (VCR(skip_patchers=...)) but httpx's, and the modules each one imports
+_OTHER_PATCHERS = {"aiohttp": ("aiohttp",), "requests": ("requests",), "urllib3": ("urllib3",),
+                   "boto3": ("botocore",), "httplib2": ("httplib2",), "tornado": ("tornado",),
+                   "httpx2": ("httpx2",), "httplib": ()}  # http.client: the stdlib's, imported anyway
 
 
 def this_process_speaks_httpx_only() -> None:
-    """Called by a command's entry point whose process never uses aiohttp (see above)."""
+    """Called by a command's entry point whose process never uses another HTTP library (see above)."""
     global _ONLY_HTTPX
     _ONLY_HTTPX = True
 
@@ -256,15 +280,19 @@ def _import_vcr():
     global _SKIP_PATCHERS
     import sys
 
-    if not _ONLY_HTTPX or "vcr" in sys.modules or "aiohttp" in sys.modules or not _has_skip_patchers():
+    if not _ONLY_HTTPX or "vcr" in sys.modules or not _has_skip_patchers():
         import vcr
         return vcr
-    sys.modules["aiohttp"] = None  # type: ignore[assignment]  # `import aiohttp` raises ImportError
+    skip = tuple(group for group, modules in _OTHER_PATCHERS.items() if not any(m in sys.modules for m in modules))
+    hidden = [m for group in skip for m in _OTHER_PATCHERS[group]]
+    for module in hidden:
+        sys.modules[module] = None  # type: ignore[assignment]  # `import module` raises ImportError
     try:
         import vcr
     finally:
-        del sys.modules["aiohttp"]
-    _SKIP_PATCHERS = ("aiohttp",)  # vcrpy did not keep aiohttp's original method, so it must not patch it
+        for module in hidden:
+            del sys.modules[module]
+    _SKIP_PATCHERS = skip  # vcrpy kept no original of what it could not import: it must not patch it
     return vcr
 
 

@@ -7,7 +7,9 @@ leaky bucket, retries rate-limit refusals when asked to, and records a redacted 
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shlex
 import ssl
 import threading
@@ -196,10 +198,7 @@ class PortalClient:
         with self._lock:
             client = self._clients.get(local_address)
             if client is None:
-                verify = self.config.verify
-                if isinstance(verify, str):  # a CA bundle, e.g. the reference portal's loopback CA
-                    verify = ssl.create_default_context(cafile=verify)
-                transport = httpx.HTTPTransport(verify=verify, local_address=local_address)
+                transport = httpx.HTTPTransport(verify=ssl_context(self.config.verify), local_address=local_address)
                 client = httpx.Client(transport=transport, timeout=self.timeout_s, follow_redirects=False)
                 self._clients[local_address] = client
             return client
@@ -303,6 +302,29 @@ def is_read_only(method: str, params: Mapping[str, Any]) -> bool:
         return isinstance(cmd, Mapping) and bool(cmd) and all(
             isinstance(c, str) and is_read_only(c.split("?", 1)[0], {}) for c in cmd.values())
     return name.endswith(READ_ONLY_SUFFIXES)
+
+
+def ssl_context(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
+    """The SSL context for `verify` (True: the system's trust as httpx builds it; a path: that CA
+    bundle), made once per process: loading a CA bundle costs tens of milliseconds, and a run makes
+    an httpx client per source address and per recording it replays. A context is only read once
+    made (httpcore sets the same ALPN list on each use), so the clients can share it."""
+    if verify is True:
+        return _trust(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    if isinstance(verify, str):  # a CA bundle, e.g. the reference portal's loopback CA
+        stat = os.stat(verify)  # a bundle rewritten in place is read again
+        return _bundle(verify, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return verify
+
+
+@functools.lru_cache(maxsize=4)
+def _trust(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context(verify=True, trust_env=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _bundle(path: str, inode: int, mtime_ns: int, size: int) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=path)
 
 
 def _with_query(url: str, query: str) -> str:
