@@ -69,6 +69,7 @@ STAGES = [
     ("b24_conformance.portal.app", "PortalRuntime.handle", "portal: REST handlers (worker threads)"),
 ]
 PORTAL_THREADS = ("b24-reference-portal", "b24-portal")
+ROOT = Path(__file__).resolve().parent.parent
 
 _local = threading.local()
 _totals: dict[tuple[str, str], float] = defaultdict(float)
@@ -167,57 +168,81 @@ def child(argv: list[str], out: Path) -> None:
     (out.with_suffix(".summary")).write_text("\n".join(summary))
 
 
+def _measure(tmp: Path, tag: str, n: int, command: list[str], env: dict[str, str]) -> dict:
+    out = tmp / f"{tag}-{n}.json"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, __file__, "--child", str(out), json.dumps(command)], check=True, env=env,
+                   cwd=ROOT)
+    data = json.loads(out.read_text())
+    data["outside"] = time.perf_counter() - t0
+    data["summary"] = out.with_suffix(".summary").read_text().strip()
+    return data
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cassettes", action="store_true", help="offline replay instead of the embedded run")
     parser.add_argument("--repeat", type=int, default=1, help="processes to run; the median of each category")
+    parser.add_argument("--before", help="also measure this commit (checked out in a temporary worktree), "
+                                         "interleaved with this checkout, side by side")
     parser.add_argument("--child", nargs=2, metavar=("OUT", "ARGS_JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(json.loads(args.child[1]), Path(args.child[0]))
         return
-    rounds = []
-    summary = ""
-    with tempfile.TemporaryDirectory() as tmp:
-        command = ["run", "-q", "--reports", str(Path(tmp) / "reports")] + (["--cassettes"] if args.cassettes else [])
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        command = ["run", "-q", "--reports", str(tmp / "reports")] + (["--cassettes"] if args.cassettes else [])
         env = {**os.environ, "NO_COLOR": "1"}
+        sides = {"after": env}
+        if args.before:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tmp / "before"),
+                            args.before], check=True)
+            sides["before"] = {**env, "PYTHONPATH": str(tmp / "before" / "src")}  # ahead of the editable install
+        rounds: dict[str, list[dict]] = {side: [] for side in sides}
         bare = []
-        for n in range(args.repeat):
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
-            bare.append(time.perf_counter() - t0)
-            out = Path(tmp) / f"round{n}.json"
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, __file__, "--child", str(out), json.dumps(command)], check=True, env=env,
-                           cwd=Path(__file__).resolve().parent.parent)
-            outside = time.perf_counter() - t0
-            data = json.loads(out.read_text())
-            data["outside"] = outside
-            rounds.append(data)
-            summary = out.with_suffix(".summary").read_text()
-    keys = sorted({k for r in rounds for k in r["totals"]})
-    med = {k: statistics.median(r["totals"].get(k, 0.0) for r in rounds) for k in keys}
-    wall = statistics.median(r["wall"] for r in rounds)
-    outside = statistics.median(r["outside"] for r in rounds)
-    other = statistics.median(r["other"] for r in rounds)
-    start = statistics.median(bare)
-    print(f"b24-conformance {' '.join(command[:2])}{' --cassettes' if args.cassettes else ''}: "
-          f"median of {args.repeat} process(es); {summary.strip()}")
-    print(f"  whole process, as the shell sees it   {outside:6.3f} s")
-    print(f"  interpreter start + exit (python -c pass)  {start:6.3f} s")
-    print(f"  from the command's first line to exit  {wall:6.3f} s, main thread:")
-    main_rows = sorted(((v, k.split("|", 1)[1]) for k, v in med.items() if k.startswith("main|")), reverse=True)
-    for value, category in main_rows:
-        if value >= 0.0005:
-            print(f"    {category:46} {value:6.3f} s  {100 * value / wall:5.1f}%")
-    print(f"    {'(untimed: cli, runner, argument parsing, GC)':46} {other:6.3f} s  {100 * other / wall:5.1f}%")
-    rest = sorted(((v, k) for k, v in med.items() if not k.startswith("main|")), reverse=True)
-    if rest:
-        print("  other threads (overlapping the main thread's HTTP waits):")
-        for value, key in rest:
-            kind, category = key.split("|", 1)
-            if value >= 0.0005:
-                print(f"    [{kind}] {category:40} {value:6.3f} s")
+        try:
+            for n in range(args.repeat):
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
+                bare.append(time.perf_counter() - t0)
+                for side, environ in sides.items():
+                    rounds[side].append(_measure(tmp, side, n, command, environ))
+        finally:
+            if args.before:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp / "before")],
+                               check=False)
+    print(f"b24-conformance run -q{' --cassettes' if args.cassettes else ''}: median of {args.repeat} process(es) "
+          f"per side, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    for side in sides:
+        print(f"  {side}: {rounds[side][-1]['summary']}")
+    med = {side: _medians(rs) for side, rs in rounds.items()}
+    names = list(sides)
+    head = "".join(f"{n:>10}" for n in names)
+    print(f"  {'':54}{head}")
+    print(f"  {'whole process, as the shell sees it':54}" + "".join(f"{med[n]['outside']:9.3f}s" for n in names))
+    print(f"  {'interpreter start + exit (python -c pass)':54}{statistics.median(bare):9.3f}s")
+    print(f"  {'from the command to exit, main thread:':54}" + "".join(f"{med[n]['wall']:9.3f}s" for n in names))
+    keys = sorted({k for n in names for k in med[n]["totals"]},
+                  key=lambda k: (not k.startswith("main|"), -max(med[n]["totals"].get(k, 0.0) for n in names)))
+    other_threads = False
+    for key in keys:
+        kind, category = key.split("|", 1)
+        values = [med[n]["totals"].get(key, 0.0) for n in names]
+        if max(values) < 0.0005:
+            continue
+        if kind != "main" and not other_threads:
+            print("  other threads (overlapping the main thread's HTTP waits):")
+            other_threads = True
+        label = category if kind == "main" else f"[{kind}] {category}"
+        print(f"    {label:52}" + "".join(f"{v:9.3f}s" for v in values))
+    print(f"    {'(untimed: cli, runner, argument parsing, GC)':52}" + "".join(f"{med[n]['other']:9.3f}s" for n in names))
+
+
+def _medians(rounds: list[dict]) -> dict:
+    keys = {k for r in rounds for k in r["totals"]}
+    return {"totals": {k: statistics.median(r["totals"].get(k, 0.0) for r in rounds) for k in keys},
+            **{k: statistics.median(r[k] for r in rounds) for k in ("wall", "outside", "other")}}
 
 
 if __name__ == "__main__":

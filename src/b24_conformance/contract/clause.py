@@ -199,24 +199,45 @@ class ClauseFile:
 
 @lru_cache(maxsize=1)
 def _meta_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((paths.schemas_dir() / "meta" / "clause-file.schema.json").read_text("utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(json.loads(_meta_text()))
+
+
+def _meta_text() -> str:
+    return (paths.schemas_dir() / "meta" / "clause-file.schema.json").read_text("utf-8")
+
+
+def _meta_salt() -> str:
+    """What a clause file's check depends on besides its text: the meta-schema and jsonschema."""
+    import hashlib
+
+    return f"clause-file {hashlib.sha256(_meta_text().encode()).hexdigest()[:16]} {_library_fingerprint()}"
+
+
+@lru_cache(maxsize=1)
+def _library_fingerprint() -> str:
+    from .. import _cache
+
+    return _cache.fingerprint(("jsonschema", "referencing", "rpds"))
 
 
 def load_clause_file(path: Path) -> ClauseFile:
-    """Parse and validate one clause file; a bad file raises ClauseFileInvalid naming the spot."""
+    """Parse and validate one clause file; a bad file raises ClauseFileInvalid naming the spot.
+    A file whose text passed before, under the same meta-schema and libraries, is not parsed
+    and validated again (`_yaml.load_file`)."""
+    def check(raw: Any) -> None:
+        errors = sorted(_meta_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
+        if errors:
+            first = errors[0]
+            pointer = "/" + "/".join(str(p) for p in first.absolute_path)
+            raise ClauseFileInvalid(str(path), pointer, first.message[:300],
+                                    hint=f"{len(errors)} schema error(s); see schemas/meta/clause-file.schema.json")
+
     try:
-        raw = _yaml.load(path.read_text(encoding="utf-8"))
+        raw = _yaml.load_file(path, check=check, check_salt=_meta_salt())
     except (OSError, UnicodeDecodeError) as exc:
         raise ClauseFileInvalid(str(path), "", f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ClauseFileInvalid(str(path), "", f"not valid YAML: {exc}") from None
-    errors = sorted(_meta_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        pointer = "/" + "/".join(str(p) for p in first.absolute_path)
-        raise ClauseFileInvalid(str(path), pointer, first.message[:300],
-                                hint=f"{len(errors)} schema error(s); see schemas/meta/clause-file.schema.json")
     source = raw["source"]
     clauses = tuple(_clause(c, raw["method"], source, path) for c in raw["clauses"])
     return ClauseFile(path=path, method=raw["method"], source=source, clauses=clauses)

@@ -89,6 +89,8 @@ class Cassettes:
             record_on_exception=True,
             **({"skip_patchers": _SKIP_PATCHERS} if _SKIP_PATCHERS else {}),
         )
+        if not record:
+            self.vcr.register_persister(parsed_cache_persister())
 
     @contextmanager
     def use(self, name: str) -> Iterator[None]:
@@ -252,6 +254,67 @@ def _indexed(Cassette: type) -> type:
     return IndexedCassette
 
 
+def parsed_cache_persister() -> type:
+    """vcrpy's filesystem persister, with each cassette's YAML parse cached on disk (`_cache`),
+    keyed by the cassette's text and the versions of vcrpy and PyYAML that parse it.
+
+    Parsing YAML is most of loading a cassette, even with libyaml: about 2 ms per clause. The
+    cache holds exactly what vcrpy's YAML loader returned; vcrpy then builds its requests and
+    responses from it as from a fresh parse. An edited cassette has another hash and is parsed
+    again. Recording never reads the cache.
+    """
+    from vcr.persisters.filesystem import FilesystemPersister
+
+    return _cached_persister(FilesystemPersister)
+
+
+@functools.cache
+def _cached_persister(FilesystemPersister: type) -> type:
+    import sys
+
+    from .. import _cache
+
+    filesystem = sys.modules[FilesystemPersister.__module__]
+    deserialize = filesystem.deserialize
+    NotFound, DecodeError = filesystem.CassetteNotFoundError, filesystem.CassetteDecodeError
+
+    class CachedParse:
+        """A serializer for vcrpy's `deserialize`: the cached parse of this cassette's text."""
+
+        def __init__(self, serializer: Any, path: Path) -> None:
+            self.serializer, self.path = serializer, path
+
+        def deserialize(self, text: str) -> Any:
+            import yaml
+
+            salt = f"{_vcr_version()} {yaml.__version__} {getattr(self.serializer, '__name__', '?')}"
+            return _cache.parsed(text, self.serializer.deserialize, kind="cassettes", salt=salt, source=self.path)
+
+    class ParsedCachePersister(FilesystemPersister):
+        @classmethod
+        def load_cassette(cls, cassette_path, serializer):
+            path = Path(cassette_path)
+            if not path.is_file():
+                raise NotFound()
+            try:
+                with path.open() as f:  # as vcrpy reads it
+                    data = f.read()
+            except UnicodeDecodeError as err:
+                raise DecodeError("Can't read Cassette, Encoding is broken") from err
+            if not data.strip():
+                raise NotFound()
+            return deserialize(data, CachedParse(serializer, path))
+
+    return ParsedCachePersister
+
+
+@functools.cache
+def _vcr_version() -> str:
+    import sys
+
+    return str(getattr(sys.modules.get("vcr"), "__version__", "?"))
+
+
 def _canonical(interaction: tuple[Any, Any]) -> str:
     request, response = interaction
     return json.dumps([request.method, request.uri, repr(request.body), response], sort_keys=True, default=repr)
@@ -280,7 +343,7 @@ def _import_vcr():
     global _SKIP_PATCHERS
     import sys
 
-    if not _ONLY_HTTPX or "vcr" in sys.modules or not _has_skip_patchers():
+    if not _ONLY_HTTPX or "vcr" in sys.modules:
         import vcr
         return vcr
     skip = tuple(group for group, modules in _OTHER_PATCHERS.items() if not any(m in sys.modules for m in modules))
@@ -292,18 +355,19 @@ def _import_vcr():
     finally:
         for module in hidden:
             del sys.modules[module]
+    if not hasattr(sys.modules.get("vcr.patch"), "validate_skip_patchers"):  # vcrpy < 9.4 cannot skip
+        for module in [m for m in sys.modules if m == "vcr" or m.startswith("vcr.")]:  # them: import it whole
+            del sys.modules[module]
+        import vcr
+        return vcr
     _SKIP_PATCHERS = skip  # vcrpy kept no original of what it could not import: it must not patch it
+    # the httpx patcher tries these on every cassette it enters; absent, each try searches sys.path
+    import importlib.util
+
+    for optional in ("httpx_curl_cffi", "pyreqwest"):
+        if optional not in sys.modules and importlib.util.find_spec(optional) is None:
+            sys.modules[optional] = None  # type: ignore[assignment]  # absent: fail at once
     return vcr
-
-
-def _has_skip_patchers() -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        major, minor = (int(x) for x in version("vcrpy").split(".")[:2])
-    except (PackageNotFoundError, ValueError):
-        return False
-    return (major, minor) >= (9, 4)  # VCR(skip_patchers=...) came with 9.x; 9.4 is known to have it
 
 
 def require_vcrpy(what: str):
