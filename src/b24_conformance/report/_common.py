@@ -118,32 +118,24 @@ def _emit(value: Any, put: Callable[[str], Any], newline: str) -> None:
     kind = type(value)
     if kind is str:
         put(encode_basestring(value))
-    elif kind is dict:
+    elif kind is dict or kind is list:
+        mapping = kind is dict
         if not value:
-            put("{}")
+            put("{}" if mapping else "[]")
             return
         inner = newline + "  "
-        separator = "{" + inner
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _Unusual
+        separator = ("{" if mapping else "[") + inner
+        for item in value.items() if mapping else value:
             put(separator)
-            put(encode_basestring(key))
-            put(": ")
+            if mapping:
+                key, item = item
+                if type(key) is not str:
+                    raise _Unusual
+                put(encode_basestring(key))
+                put(": ")
             _emit(item, put, inner)
             separator = "," + inner
-        put(newline + "}")
-    elif kind is list:
-        if not value:
-            put("[]")
-            return
-        inner = newline + "  "
-        separator = "[" + inner
-        for item in value:
-            put(separator)
-            _emit(item, put, inner)
-            separator = "," + inner
-        put(newline + "]")
+        put(newline + ("}" if mapping else "]"))
     elif value is None:
         put("null")
     elif value is True:
