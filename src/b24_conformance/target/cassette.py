@@ -104,6 +104,8 @@ class Cassettes:
         except Exception as exc:  # noqa: BLE001 - vcrpy raises yaml, key and type errors alike
             raise TargetError(f"cassette {path.name} cannot be read: {type(exc).__name__}: {str(exc)[:200]}",
                               hint="the file is malformed; re-record it") from None
+        if not self.record:  # the one filter this VCR has (see IndexedCassette._filtered)
+            entered.b24c_scrub_in_place = scrub_request
         self._active = entered
         try:
             yield
@@ -229,7 +231,10 @@ def _indexed(Cassette: type) -> type:
             memo = getattr(self, "_b24c_memo", None)
             if memo is not None and (request is memo[0] or request is memo[1]):
                 return memo[1]
-            filtered = self._before_record_request(request)
+            scrub = getattr(self, "b24c_scrub_in_place", None)
+            # replaying, the request asked about is vcrpy's own copy of what httpx sent, used for
+            # nothing but finding its answer: it is scrubbed as it is, not deep-copied first
+            filtered = scrub(request) if scrub is not None else self._before_record_request(request)
             self._b24c_memo = (request, filtered)
             return filtered
 

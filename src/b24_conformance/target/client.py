@@ -14,8 +14,7 @@ import shlex
 import ssl
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,12 +34,25 @@ RETRYABLE = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"}
 USER_AGENT = "b24-conformance/0.1"
 
 
-@dataclass(frozen=True, slots=True)
 class Sent:
-    reply: Reply
-    exchange: Exchange
-    curl: str
-    never_sent: bool = False  # a transport fault before the request left: nothing can have run
+    """One request's answer, its wire-log entry and its curl reproduction. The reproduction is
+    written when asked for (a clause shows one; a run sends hundreds of requests): `curl` may be
+    given as a function that writes it."""
+
+    __slots__ = ("_curl", "exchange", "never_sent", "reply")
+
+    def __init__(self, reply: Reply, exchange: Exchange, curl: str | Callable[[], str],
+                 never_sent: bool = False) -> None:
+        self.reply = reply
+        self.exchange = exchange
+        self._curl = curl
+        self.never_sent = never_sent  # a transport fault before the request left: nothing can have run
+
+    @property
+    def curl(self) -> str:
+        if not isinstance(self._curl, str):
+            self._curl = self._curl()
+        return self._curl
 
 
 class PortalClient:
@@ -198,7 +210,10 @@ class PortalClient:
         with self._lock:
             client = self._clients.get(local_address)
             if client is None:
-                transport = httpx.HTTPTransport(verify=ssl_context(self.config.verify), local_address=local_address)
+                # a replay never connects (vcrpy answers inside the transport, and the network is
+                # blocked): its client trusts no certificate at all rather than load a CA bundle
+                verify = _trusts_nothing() if self.config.kind == "cassette" else ssl_context(self.config.verify)
+                transport = httpx.HTTPTransport(verify=verify, local_address=local_address)
                 client = httpx.Client(transport=transport, timeout=self.timeout_s, follow_redirects=False)
                 self._clients[local_address] = client
             return client
@@ -232,7 +247,7 @@ class PortalClient:
         exchange = self._exchange(request, raw, text, elapsed, phase)
         with self._lock:
             self.exchanges.append(exchange)
-        return Sent(reply=reply, exchange=exchange, curl=self.curl(request))
+        return Sent(reply=reply, exchange=exchange, curl=functools.partial(self.curl, request))
 
     def _fault(self, request: httpx.Request, exc: Exception, elapsed: float, phase: str) -> Sent:
         """A transport fault, recorded as an exchange without a response."""
@@ -248,7 +263,8 @@ class PortalClient:
         with self._lock:
             self.exchanges.append(exchange)
         never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-        return Sent(reply=Reply(fault=fault), exchange=exchange, curl=self.curl(request), never_sent=never_sent)
+        return Sent(reply=Reply(fault=fault), exchange=exchange, curl=functools.partial(self.curl, request),
+                    never_sent=never_sent)
 
     def _exchange(self, request: httpx.Request, raw: httpx.Response, text: str, elapsed: float,
                   phase: str) -> Exchange:
@@ -315,6 +331,11 @@ def ssl_context(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
         stat = os.stat(verify)  # a bundle rewritten in place is read again
         return _bundle(verify, stat.st_ino, stat.st_mtime_ns, stat.st_size)
     return verify
+
+
+@functools.cache
+def _trusts_nothing() -> ssl.SSLContext:
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates and host names, against no CA
 
 
 @functools.lru_cache(maxsize=4)
