@@ -142,6 +142,8 @@ def child(argv: list[str], out: Path) -> None:
     """One measured process: the command, in this interpreter, with the timers on."""
     started = time.perf_counter()
     _install_import_timer()
+    time.sleep = _timed(time.sleep, "sleeping (rate-limit waits, retry back-off)")
+    threading.Thread.join = _timed(threading.Thread.join, "waiting for threads (concurrent clauses)")
     import atexit
     import io
 
@@ -194,6 +196,7 @@ def main() -> None:
         tmp = Path(name)
         command = ["run", "-q", "--reports", str(tmp / "reports")] + (["--cassettes"] if args.cassettes else [])
         env = {**os.environ, "NO_COLOR": "1"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached (see bench/startup.py)
         sides = {"after": env}
         if args.before:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tmp / "before"),
@@ -202,6 +205,8 @@ def main() -> None:
         rounds: dict[str, list[dict]] = {side: [] for side in sides}
         bare = []
         try:
+            for side, environ in sides.items():  # warm-up: bytecode, the parse cache
+                _measure(tmp, side, -1, command, environ)
             for n in range(args.repeat):
                 t0 = time.perf_counter()
                 subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
