@@ -223,11 +223,12 @@ def _indexed(Cassette: type) -> type:
             super().append(request, response)
 
         def _filtered(self, request: Any) -> Any:
-            """`_before_record_request(request)` (a deep copy, then the scrub), once per request:
-            vcrpy asks three times for each request it plays (can_play_response_for, then `in`,
-            then play_response), and the scrub is idempotent, so the filtered copy stands for
-            itself too. The last pair is kept as one tuple: threads of a concurrent clause at
-            worst miss it and filter again."""
+            """The request as the cassette stores requests (scrubbed), once per request: vcrpy asks
+            three times for each request it plays (can_play_response_for, then `in`, then
+            play_response), and the scrub is idempotent, so the filtered request stands for itself
+            too. The last pair is kept as one tuple: threads of a concurrent clause at worst miss
+            it and filter again. Recording, it is vcrpy's `_before_record_request` (a deep copy,
+            then the scrub)."""
             memo = getattr(self, "_b24c_memo", None)
             if memo is not None and (request is memo[0] or request is memo[1]):
                 return memo[1]
