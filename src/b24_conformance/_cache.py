@@ -45,7 +45,17 @@ def parsed(text: str, parse: Callable[[str], Any], *, kind: str, salt: str, sour
     return value
 
 
-def fingerprint(packages: Iterable[str]) -> str:
+def salt(*, files: Iterable[Path] = (), packages: Iterable[str] = ()) -> str:
+    """A salt for what a parse depends on besides its text: data files, by their content's hash,
+    and code, by `fingerprint`."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(str(path).encode("utf-8", "surrogatepass") + b"\0" + Path(path).read_bytes() + b"\0")
+    return f"{h.hexdigest()[:16]} {fingerprint(tuple(packages))}"
+
+
+@functools.lru_cache(maxsize=8)
+def fingerprint(packages: tuple[str, ...]) -> str:
     """Which code a parse ran: each package's modules by name, size and modification time (an
     upgrade or an edit changes it), hashed. Cheap: one directory listing per package."""
     import importlib.util

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .. import _yaml, paths
+from .. import _cache, _yaml, paths
 from ..errors import ClauseFileInvalid
 from ..verdict import Citation
 
@@ -199,25 +199,8 @@ class ClauseFile:
 
 @lru_cache(maxsize=1)
 def _meta_validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(_meta_text()))
-
-
-def _meta_text() -> str:
-    return (paths.schemas_dir() / "meta" / "clause-file.schema.json").read_text("utf-8")
-
-
-def _meta_salt() -> str:
-    """What a clause file's check depends on besides its text: the meta-schema and jsonschema."""
-    import hashlib
-
-    return f"clause-file {hashlib.sha256(_meta_text().encode()).hexdigest()[:16]} {_library_fingerprint()}"
-
-
-@lru_cache(maxsize=1)
-def _library_fingerprint() -> str:
-    from .. import _cache
-
-    return _cache.fingerprint(("jsonschema", "referencing", "rpds"))
+    schema = json.loads((paths.schemas_dir() / "meta" / "clause-file.schema.json").read_text("utf-8"))
+    return jsonschema.Draft202012Validator(schema)
 
 
 def load_clause_file(path: Path) -> ClauseFile:
@@ -232,8 +215,11 @@ def load_clause_file(path: Path) -> ClauseFile:
             raise ClauseFileInvalid(str(path), pointer, first.message[:300],
                                     hint=f"{len(errors)} schema error(s); see schemas/meta/clause-file.schema.json")
 
+    # the check depends on the meta-schema and the validator's code besides the file's text
+    salt = _cache.salt(files=[paths.schemas_dir() / "meta" / "clause-file.schema.json"],
+                       packages=("jsonschema", "referencing", "rpds"))
     try:
-        raw = _yaml.load_file(path, check=check, check_salt=_meta_salt())
+        raw = _yaml.load_file(path, check=check, check_salt=salt)
     except (OSError, UnicodeDecodeError) as exc:
         raise ClauseFileInvalid(str(path), "", f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:
