@@ -356,8 +356,10 @@ class Engine:
                 options["retry"] = not clause.expects_rate_limit
             asks = [lambda: adapter.call(when.role, when.method, params, **options)] * max(1, when.concurrent)
         # each ask gives what the client handed its caller; the suite's own client paces itself, a
-        # library's requests are paced here
-        replies_of = [(lambda a=ask: self._client_reply(a)) if suite_like else self._paced(clause, ask) for ask in asks]
+        # library's requests are paced here, except where the limit itself is the question (the
+        # drained bucket a client must ride out)
+        paced = not suite_like and not clause.about_rate_limits
+        replies_of = [self._paced(clause, ask) if paced else (lambda a=ask: self._client_reply(a)) for ask in asks]
         if when.walk and suite_like:
             replies = self._walk_through(adapter, when, params, options)
         elif len(replies_of) == 1:

@@ -52,3 +52,16 @@ def sources_dir() -> Path:
 
 def cassettes_dir() -> Path:
     return data_root() / "cassettes"
+
+
+def cache_root() -> Path | None:
+    """Where parsed data may be cached between runs (every entry is keyed by the hash of what it was
+    made from): `$B24C_CACHE`, else `$XDG_CACHE_HOME/b24-conformance` (`~/.cache/...`).
+    `B24C_CACHE=off` turns caching off."""
+    override = os.environ.get("B24C_CACHE")
+    if override is not None and override.strip().lower() in ("off", "0", "no", "false"):
+        return None
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "b24-conformance"

@@ -93,3 +93,13 @@ def test_secret_is_caught_even_after_xml_escaping(run, verdict):
 def test_pass_has_no_outcome_element(run, verdict):
     case = parse(to_junit_xml(run(verdict(outcome=Outcome.PASS)))).find("testcase")
     assert [child.tag for child in case] == ["system-out"]
+
+
+def test_the_forbidden_characters_are_exactly_those_xml_does_not_allow():
+    import re
+
+    from b24_conformance.report.junit import xml_safe
+
+    not_allowed = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # XML 1.0's Char
+    everything = "".join(map(chr, range(0x110000)))
+    assert xml_safe(everything) == not_allowed.sub("", everything)

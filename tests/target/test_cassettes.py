@@ -141,12 +141,15 @@ def test_run_cassettes_replays_every_shipped_recording_as_one_run(tmp_path, caps
 
 def test_a_run_process_replays_without_importing_aiohttp(tmp_path):
     """vcrpy imports every library it can patch; the `run` command speaks only httpx, so its process
-    imports vcrpy with aiohttp hidden (half of a replay's imports) and still replays every clause."""
+    imports vcrpy with the others hidden (aiohttp, requests, urllib3: most of vcrpy's import time)
+    and still replays every clause."""
     import subprocess
     import sys
 
+    others = ("aiohttp", "requests", "urllib3")
     script = ("import sys; from b24_conformance.cli import entry; code = entry(); "
-              "print('aiohttp imported' if 'aiohttp' in sys.modules else 'aiohttp not imported'); sys.exit(code)")
+              f"print('imported' if any(m in sys.modules for m in {others!r}) else 'aiohttp not imported'); "
+              "sys.exit(code)")
     argv = ["run", "-q", "--cassettes", "-k", "cancel.receipt.*", "-k", "conduct.receipt.*",
             "--reports", str(tmp_path / "r"), "--manifest-dir", str(tmp_path / "m")]
     done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, check=False,

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .. import _yaml, paths
+from .. import _cache, _yaml, paths
 from ..errors import ClauseFileInvalid
 from ..verdict import Citation
 
@@ -245,19 +245,26 @@ def _meta_validator() -> jsonschema.Draft202012Validator:
 
 
 def load_clause_file(path: Path) -> ClauseFile:
-    """Parse and validate one clause file; a bad file raises ClauseFileInvalid naming the spot."""
+    """Parse and validate one clause file; a bad file raises ClauseFileInvalid naming the spot.
+    A file whose text passed before, under the same meta-schema and libraries, is not parsed
+    and validated again (`_yaml.load_file`)."""
+    def check(raw: Any) -> None:
+        errors = sorted(_meta_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
+        if errors:
+            first = errors[0]
+            pointer = "/" + "/".join(str(p) for p in first.absolute_path)
+            raise ClauseFileInvalid(str(path), pointer, first.message[:300],
+                                    hint=f"{len(errors)} schema error(s); see schemas/meta/clause-file.schema.json")
+
+    # the check depends on the meta-schema and the validator's code besides the file's text
+    salt = _cache.salt(files=[paths.schemas_dir() / "meta" / "clause-file.schema.json"],
+                       packages=("jsonschema", "referencing", "rpds"))
     try:
-        raw = _yaml.load(path.read_text(encoding="utf-8"))
+        raw = _yaml.load_file(path, check=check, check_salt=salt)
     except (OSError, UnicodeDecodeError) as exc:
         raise ClauseFileInvalid(str(path), "", f"cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ClauseFileInvalid(str(path), "", f"not valid YAML: {exc}") from None
-    errors = sorted(_meta_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        pointer = "/" + "/".join(str(p) for p in first.absolute_path)
-        raise ClauseFileInvalid(str(path), pointer, first.message[:300],
-                                hint=f"{len(errors)} schema error(s); see schemas/meta/clause-file.schema.json")
     source = raw["source"]
     clauses = tuple(_clause(c, raw["method"], source, path) for c in raw["clauses"])
     return ClauseFile(path=path, method=raw["method"], source=source, clauses=clauses)

@@ -117,7 +117,7 @@ def _load(name: str, directory: Path, seen: tuple[str, ...]) -> Profile:
     if name in seen:
         raise ContractError(f"profile cycle: {' -> '.join((*seen, name))}")
     try:
-        raw = _yaml.load(path.read_text(encoding="utf-8"))
+        raw = _yaml.load_file(path)
     except yaml.YAMLError as exc:
         raise ContractError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):

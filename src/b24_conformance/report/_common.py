@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C one where there is one
+from typing import Any
 from urllib.parse import quote
 
 from b24_conformance.verdict import Outcome, RunResult, show_value
@@ -88,3 +91,67 @@ def truncate_middle(text: str, width: int) -> str:
         return truncate(text, width)
     head = (width - 1) // 3
     return text[:head] + ELLIPSIS + text[len(text) - (width - 1 - head):]
+
+
+def pretty_json(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+    """`json.dumps(value, ensure_ascii=False, indent=2, default=default)`, byte for byte, about three
+    times faster: Python's encoder indents in pure Python through a generator per level, and
+    indenting is most of writing report.json and of pretty-printing bodies for report.html.
+    Anything but what `json.loads` makes (str keys; dicts, lists, str, int, float, bool, None)
+    goes to `json.dumps` itself."""
+    out: list[str] = []
+    try:
+        _emit(value, out.append, "\n")
+    except (_Unusual, RecursionError):
+        return json.dumps(value, ensure_ascii=False, indent=2, default=default)
+    return "".join(out)
+
+
+class _Unusual(Exception):
+    """A value `pretty_json` leaves to the standard encoder."""
+
+
+_INFINITY = float("inf")
+
+
+def _emit(value: Any, put: Callable[[str], Any], newline: str) -> None:
+    kind = type(value)
+    if kind is str:
+        put(encode_basestring(value))
+    elif kind is dict or kind is list:
+        mapping = kind is dict
+        if not value:
+            put("{}" if mapping else "[]")
+            return
+        inner = newline + "  "
+        separator = ("{" if mapping else "[") + inner
+        for item in value.items() if mapping else value:
+            put(separator)
+            if mapping:
+                key, item = item
+                if type(key) is not str:
+                    raise _Unusual
+                put(encode_basestring(key))
+                put(": ")
+            _emit(item, put, inner)
+            separator = "," + inner
+        put(newline + ("}" if mapping else "]"))
+    elif value is None:
+        put("null")
+    elif value is True:
+        put("true")
+    elif value is False:
+        put("false")
+    elif kind is int:
+        put(int.__repr__(value))
+    elif kind is float:
+        if math.isnan(value):
+            put("NaN")
+        elif value == _INFINITY:
+            put("Infinity")
+        elif value == -_INFINITY:
+            put("-Infinity")
+        else:
+            put(float.__repr__(value))
+    else:
+        raise _Unusual

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -17,6 +18,7 @@ from b24_conformance.report._common import (
     counts_line,
     format_value,
     gate_line,
+    pretty_json,
     refuse_secrets,
 )
 from b24_conformance.verdict import Citation, FieldResult, Outcome, RunResult, Verdict
@@ -114,6 +116,13 @@ def _has_surrogate(text: str) -> bool:
 
 def to_html(result: RunResult, *, secrets: Iterable[str] = ()) -> str:
     """The run as one self-contained HTML page (inline CSS and JS, no external assets)."""
+    try:
+        return _page(result, secrets)
+    finally:
+        _shown.cache_clear()
+
+
+def _page(result: RunResult, secrets: Iterable[str]) -> str:
     parts = [
         _head(result),
         "<body>",
@@ -328,7 +337,15 @@ def _exchange(exchange: Exchange, number: int) -> str:
 
 
 def _message(label: str, headers: Mapping[str, str], body: str) -> str:
-    header_text = "".join(f"{k}: {v}\n" for k, v in headers.items())
+    return _shown(label, tuple(headers.items()), body)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown(label: str, headers: tuple[tuple[str, str], ...], body: str) -> str:
+    """A request or response as shown. The clauses of a shared set-up batch all show its exchanges,
+    so one page shows the same message many times: each is pretty-printed (in pure Python, the
+    slowest part of a page) and escaped once per page (to_html empties this cache)."""
+    header_text = "".join(f"{k}: {v}\n" for k, v in headers)
     body_text = pretty_body(body)
     content = (header_text + ("\n" if header_text and body_text else "") + body_text) or "(empty)"
     return f'<div class="muted">{e(label)}</div><pre>{e(content)}</pre>'
@@ -337,6 +354,6 @@ def _message(label: str, headers: Mapping[str, str], body: str) -> str:
 def pretty_body(body: str) -> str:
     """A body pretty-printed when it parses as JSON, else as it was."""
     try:
-        return json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+        return pretty_json(json.loads(body))
     except (ValueError, TypeError):
         return body

@@ -16,7 +16,7 @@ import jsonschema
 
 from b24_conformance.errors import ContractError
 from b24_conformance.paths import schemas_dir
-from b24_conformance.report._common import refuse_secrets
+from b24_conformance.report._common import pretty_json, refuse_secrets
 from b24_conformance.verdict import RunInfo, RunResult, Verdict
 
 SCHEMA_FILE = "report.schema.json"
@@ -51,8 +51,13 @@ def json_text(data: Any, *, indent: int | None = None) -> str:
 
 
 def dumps(result: RunResult, *, secrets: Iterable[str] = ()) -> str:
-    """The report as JSON text."""
-    text = json_text(to_json(result), indent=2)
+    """The report as JSON text (`json_text(..., indent=2)`)."""
+    data = to_json(result)
+    text = pretty_json(data, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: as json_text writes them
+        text = json_text(data, indent=2)
     refuse_secrets(text, secrets, report="JSON")
     return text + "\n"
 

@@ -89,6 +89,8 @@ class Cassettes:
             record_on_exception=True,
             **({"skip_patchers": _SKIP_PATCHERS} if _SKIP_PATCHERS else {}),
         )
+        if not record:
+            self.vcr.register_persister(parsed_cache_persister())
 
     @contextmanager
     def use(self, name: str) -> Iterator[None]:
@@ -102,6 +104,8 @@ class Cassettes:
         except Exception as exc:  # noqa: BLE001 - vcrpy raises yaml, key and type errors alike
             raise TargetError(f"cassette {path.name} cannot be read: {type(exc).__name__}: {str(exc)[:200]}",
                               hint="the file is malformed; re-record it") from None
+        if not self.record:  # the one filter this VCR has (see IndexedCassette._filtered)
+            entered.b24c_scrub_in_place = scrub_request
         self._active = entered
         try:
             yield
@@ -173,6 +177,7 @@ def _indexed(Cassette: type) -> type:
     import sys
 
     requests_match = sys.modules[Cassette.__module__].requests_match
+    RecordMode = sys.modules[Cassette.__module__].RecordMode
 
     class IndexedCassette(Cassette):
         def _key(self, request: Any) -> tuple:
@@ -217,8 +222,30 @@ def _indexed(Cassette: type) -> type:
                 return
             super().append(request, response)
 
+        def _filtered(self, request: Any) -> Any:
+            """The request as the cassette stores requests (scrubbed), once per request: vcrpy asks
+            three times for each request it plays (can_play_response_for, then `in`, then
+            play_response), and the scrub is idempotent, so the filtered request stands for itself
+            too. The last pair is kept as one tuple: threads of a concurrent clause at worst miss
+            it and filter again. Recording, it is vcrpy's `_before_record_request` (a deep copy,
+            then the scrub)."""
+            memo = getattr(self, "_b24c_memo", None)
+            if memo is not None and (request is memo[0] or request is memo[1]):
+                return memo[1]
+            scrub = getattr(self, "b24c_scrub_in_place", None)
+            # replaying, the request asked about is vcrpy's own copy of what httpx sent, used for
+            # nothing but finding its answer: it is scrubbed as it is, not deep-copied first
+            filtered = scrub(request) if scrub is not None else self._before_record_request(request)
+            self._b24c_memo = (request, filtered)
+            return filtered
+
+        def can_play_response_for(self, request: Any) -> Any:  # vcrpy's, with the request filtered once
+            request = self._filtered(request)
+            return (request and request in self and self.record_mode != RecordMode.ALL
+                    and (self.rewound or self.allow_playback_repeats))
+
         def _responses(self, request: Any):
-            request = self._before_record_request(request)
+            request = self._filtered(request)
             if not request:
                 return
             hits = self._index().get(self._key(request), [])
@@ -233,21 +260,87 @@ def _indexed(Cassette: type) -> type:
     return IndexedCassette
 
 
+def parsed_cache_persister() -> type:
+    """vcrpy's filesystem persister, with each cassette's YAML parse cached on disk (`_cache`),
+    keyed by the cassette's text and the versions of vcrpy and PyYAML that parse it.
+
+    Parsing YAML is most of loading a cassette, even with libyaml: about 2 ms per clause. The
+    cache holds exactly what vcrpy's YAML loader returned; vcrpy then builds its requests and
+    responses from it as from a fresh parse. An edited cassette has another hash and is parsed
+    again. Recording never reads the cache.
+    """
+    from vcr.persisters.filesystem import FilesystemPersister
+
+    return _cached_persister(FilesystemPersister)
+
+
+@functools.cache
+def _cached_persister(FilesystemPersister: type) -> type:
+    import sys
+
+    from .. import _cache
+
+    filesystem = sys.modules[FilesystemPersister.__module__]
+    deserialize = filesystem.deserialize
+    NotFound, DecodeError = filesystem.CassetteNotFoundError, filesystem.CassetteDecodeError
+
+    class CachedParse:
+        """A serializer for vcrpy's `deserialize`: the cached parse of this cassette's text."""
+
+        def __init__(self, serializer: Any, path: Path) -> None:
+            self.serializer, self.path = serializer, path
+
+        def deserialize(self, text: str) -> Any:
+            import yaml
+
+            salt = f"{_vcr_version()} {yaml.__version__} {getattr(self.serializer, '__name__', '?')}"
+            return _cache.parsed(text, self.serializer.deserialize, kind="cassettes", salt=salt, source=self.path)
+
+    class ParsedCachePersister(FilesystemPersister):
+        @classmethod
+        def load_cassette(cls, cassette_path, serializer):
+            path = Path(cassette_path)
+            if not path.is_file():
+                raise NotFound()
+            try:
+                with path.open() as f:  # as vcrpy reads it
+                    data = f.read()
+            except UnicodeDecodeError as err:
+                raise DecodeError("Can't read Cassette, Encoding is broken") from err
+            if not data.strip():
+                raise NotFound()
+            return deserialize(data, CachedParse(serializer, path))
+
+    return ParsedCachePersister
+
+
+@functools.cache
+def _vcr_version() -> str:
+    import sys
+
+    return str(getattr(sys.modules.get("vcr"), "__version__", "?"))
+
+
 def _canonical(interaction: tuple[Any, Any]) -> str:
     request, response = interaction
     return json.dumps([request.method, request.uri, repr(request.body), response], sort_keys=True, default=repr)
 
 
-# vcrpy imports every HTTP library it can patch when it is imported, aiohttp included (about half
-# of a replay's import time, with the `clients` extra installed). A process that only ever speaks
-# httpx (the `run` command) says so once, before vcrpy is imported: vcrpy then imports it with
-# aiohttp hidden and the cassettes skip the aiohttp patcher. Any other process patches everything.
+# vcrpy imports every HTTP library it can patch when it is imported (aiohttp, requests and urllib3
+# are installed with the `clients` extra: most of vcrpy's import time), and patches each of them on
+# every cassette it enters. A process that only ever speaks httpx (the `run` command) says so once,
+# before vcrpy is imported: vcrpy then imports with the others hidden, and the cassettes patch httpx
+# alone. A library already imported by then is patched as usual. Any other process patches all.
 _ONLY_HTTPX = False
 _SKIP_PATCHERS: tuple[str, ...] = ()
+# vcrpy's patcher groups (VCR(skip_patchers=...)) but httpx's, and the modules each one imports
+_OTHER_PATCHERS = {"aiohttp": ("aiohttp",), "requests": ("requests",), "urllib3": ("urllib3",),
+                   "boto3": ("botocore",), "httplib2": ("httplib2",), "tornado": ("tornado",),
+                   "httpx2": ("httpx2",), "httplib": ()}  # http.client: the stdlib's, imported anyway
 
 
 def this_process_speaks_httpx_only() -> None:
-    """Called by a command's entry point whose process never uses aiohttp (see above)."""
+    """Called by a command's entry point whose process never uses another HTTP library (see above)."""
     global _ONLY_HTTPX
     _ONLY_HTTPX = True
 
@@ -256,26 +349,31 @@ def _import_vcr():
     global _SKIP_PATCHERS
     import sys
 
-    if not _ONLY_HTTPX or "vcr" in sys.modules or "aiohttp" in sys.modules or not _has_skip_patchers():
+    if not _ONLY_HTTPX or "vcr" in sys.modules:
         import vcr
         return vcr
-    sys.modules["aiohttp"] = None  # type: ignore[assignment]  # `import aiohttp` raises ImportError
+    skip = tuple(group for group, modules in _OTHER_PATCHERS.items() if not any(m in sys.modules for m in modules))
+    hidden = [m for group in skip for m in _OTHER_PATCHERS[group]]
+    for module in hidden:
+        sys.modules[module] = None  # type: ignore[assignment]  # `import module` raises ImportError
     try:
         import vcr
     finally:
-        del sys.modules["aiohttp"]
-    _SKIP_PATCHERS = ("aiohttp",)  # vcrpy did not keep aiohttp's original method, so it must not patch it
+        for module in hidden:
+            del sys.modules[module]
+    if not hasattr(sys.modules.get("vcr.patch"), "validate_skip_patchers"):  # vcrpy < 9.4 cannot skip
+        for module in [m for m in sys.modules if m == "vcr" or m.startswith("vcr.")]:  # them: import it whole
+            del sys.modules[module]
+        import vcr
+        return vcr
+    _SKIP_PATCHERS = skip  # vcrpy kept no original of what it could not import: it must not patch it
+    # the httpx patcher tries these on every cassette it enters; absent, each try searches sys.path
+    import importlib.util
+
+    for optional in ("httpx_curl_cffi", "pyreqwest"):
+        if optional not in sys.modules and importlib.util.find_spec(optional) is None:
+            sys.modules[optional] = None  # type: ignore[assignment]  # absent: fail at once
     return vcr
-
-
-def _has_skip_patchers() -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        major, minor = (int(x) for x in version("vcrpy").split(".")[:2])
-    except (PackageNotFoundError, ValueError):
-        return False
-    return (major, minor) >= (9, 4)  # VCR(skip_patchers=...) came with 9.x; 9.4 is known to have it
 
 
 def require_vcrpy(what: str):

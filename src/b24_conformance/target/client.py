@@ -7,13 +7,14 @@ leaky bucket, retries rate-limit refusals when asked to, and records a redacted 
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shlex
 import ssl
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,12 +34,25 @@ RETRYABLE = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"}
 USER_AGENT = "b24-conformance/0.1"
 
 
-@dataclass(frozen=True, slots=True)
 class Sent:
-    reply: Reply
-    exchange: Exchange
-    curl: str
-    never_sent: bool = False  # a transport fault before the request left: nothing can have run
+    """One request's answer, its wire-log entry and its curl reproduction. The reproduction is
+    written when asked for (a clause shows one; a run sends hundreds of requests): `curl` may be
+    given as a function that writes it."""
+
+    __slots__ = ("_curl", "exchange", "never_sent", "reply")
+
+    def __init__(self, reply: Reply, exchange: Exchange, curl: str | Callable[[], str],
+                 never_sent: bool = False) -> None:
+        self.reply = reply
+        self.exchange = exchange
+        self._curl = curl
+        self.never_sent = never_sent  # a transport fault before the request left: nothing can have run
+
+    @property
+    def curl(self) -> str:
+        if not isinstance(self._curl, str):
+            self._curl = self._curl()
+        return self._curl
 
 
 class PortalClient:
@@ -196,11 +210,12 @@ class PortalClient:
         with self._lock:
             client = self._clients.get(local_address)
             if client is None:
-                verify = self.config.verify
-                if isinstance(verify, str):  # a CA bundle, e.g. the reference portal's loopback CA
-                    verify = ssl.create_default_context(cafile=verify)
+                # a replay never connects (vcrpy answers inside the transport, and the network is
+                # blocked): its client trusts no certificate at all rather than load a CA bundle
+                verify = _trusts_nothing() if self.config.kind == "cassette" else ssl_context(self.config.verify)
                 transport = httpx.HTTPTransport(verify=verify, local_address=local_address)
                 client = httpx.Client(transport=transport, timeout=self.timeout_s, follow_redirects=False)
+                client._cookies = _SetCookieOnly()  # what httpx's `cookies` setter sets, our kind of store
                 self._clients[local_address] = client
             return client
 
@@ -233,7 +248,7 @@ class PortalClient:
         exchange = self._exchange(request, raw, text, elapsed, phase)
         with self._lock:
             self.exchanges.append(exchange)
-        return Sent(reply=reply, exchange=exchange, curl=self.curl(request))
+        return Sent(reply=reply, exchange=exchange, curl=functools.partial(self.curl, request))
 
     def _fault(self, request: httpx.Request, exc: Exception, elapsed: float, phase: str) -> Sent:
         """A transport fault, recorded as an exchange without a response."""
@@ -249,7 +264,8 @@ class PortalClient:
         with self._lock:
             self.exchanges.append(exchange)
         never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-        return Sent(reply=Reply(fault=fault), exchange=exchange, curl=self.curl(request), never_sent=never_sent)
+        return Sent(reply=Reply(fault=fault), exchange=exchange, curl=functools.partial(self.curl, request),
+                    never_sent=never_sent)
 
     def _exchange(self, request: httpx.Request, raw: httpx.Response, text: str, elapsed: float,
                   phase: str) -> Exchange:
@@ -303,6 +319,45 @@ def is_read_only(method: str, params: Mapping[str, Any]) -> bool:
         return isinstance(cmd, Mapping) and bool(cmd) and all(
             isinstance(c, str) and is_read_only(c.split("?", 1)[0], {}) for c in cmd.values())
     return name.endswith(READ_ONLY_SUFFIXES)
+
+
+class _SetCookieOnly(httpx.Cookies):
+    """httpx's cookie store, looking for cookies only in a response that sets one: for every
+    response httpx builds urllib stand-ins of it and of its request for the cookie jar, ~0.05 ms a
+    request (a replay makes ~950), and portals seldom set cookies. The jar's default policy reads
+    no Set-Cookie2 (RFC 2965 is off), so nothing else can set one."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+def ssl_context(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
+    """The SSL context for `verify` (True: the system's trust as httpx builds it; a path: that CA
+    bundle), made once per process: loading a CA bundle costs tens of milliseconds, and a run makes
+    an httpx client per source address and per recording it replays. A context is only read once
+    made (httpcore sets the same ALPN list on each use), so the clients can share it."""
+    if verify is True:
+        return _trust(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    if isinstance(verify, str):  # a CA bundle, e.g. the reference portal's loopback CA
+        stat = os.stat(verify)  # a bundle rewritten in place is read again
+        return _bundle(verify, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return verify
+
+
+@functools.cache
+def _trusts_nothing() -> ssl.SSLContext:
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates and host names, against no CA
+
+
+@functools.lru_cache(maxsize=4)
+def _trust(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context(verify=True, trust_env=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _bundle(path: str, inode: int, mtime_ns: int, size: int) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=path)
 
 
 def _with_query(url: str, query: str) -> str:

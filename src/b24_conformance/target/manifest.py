@@ -9,9 +9,11 @@ by id, or by title for what was in flight. `target/cleanup.py` reads it back.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,13 +66,19 @@ class Origin:
 class Manifest:
     """A JSON file of everything the run is creating or created, rewritten atomically on each change."""
 
-    def __init__(self, directory: Path, run_id: str, origin: Origin) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+    def __init__(self, directory: Path, run_id: str, origin: Origin, *, durable: bool = True) -> None:
+        """`durable=False`: kept in memory only, for a run whose rows cannot outlive it (a replay,
+        where no portal exists): nothing is written, and nothing is left to clean up."""
         self.path = directory / f"sandbox-{run_id}.json"
+        self.durable = durable
         self.data: dict[str, Any] = {
             "version": VERSION, "run_id": run_id, "origin": origin.to_dict(), "prefix": title_prefix(run_id),
             "iblock_id": None, **{k: [] for k in KINDS}, "pending": {k: [] for k in KINDS},
         }
+        self._held = 0
+        self._written: str | None = None
+        if durable:
+            directory.mkdir(parents=True, exist_ok=True)
         self._flush()
 
     def set_catalog(self, iblock_id: int) -> None:
@@ -107,8 +115,41 @@ class Manifest:
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
+        self._written = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Changes inside are written once, at the end (each write replaces the file, about a
+        millisecond on a journalling file system). The sandbox holds the manifest only where no
+        request is sent, or calls `flush` before sending: what is on disk is never behind a request
+        in flight."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the manifest now if it changed since it was last written."""
+        if self.durable:
+            text = json.dumps(self.data, indent=1)
+            if text != self._written:
+                tmp = self.path.with_suffix(".tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, self.path)
+                self._written = text
 
     def _flush(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+        if not self._held:
+            self.flush()
+
+
+def manifest_held(method):
+    """A method of an object with a `manifest` whose manifest changes are written together, once
+    (Manifest.hold); the method must flush it before any request it sends."""
+    @functools.wraps(method)
+    def held(self, *args, **kwargs):
+        with self.manifest.hold():
+            return method(self, *args, **kwargs)
+    return held

@@ -26,7 +26,7 @@ from ..observation import Exchange
 from .cleanup import undo_unfinished
 from .client import PortalClient, batch_parts
 from .config import FIXTURE_STORES, SUPPLIER_FIXTURE, Credential, TargetConfig
-from .manifest import Manifest, Origin, title_prefix
+from .manifest import Manifest, Origin, manifest_held, title_prefix
 
 MAX_BATCH = 50
 CRM_CONTACT = 3  # catalog.documentcontractor.add's entityTypeId of a contact
@@ -134,7 +134,8 @@ class Sandbox:
         self.run_id = run_id
         self.prefix = title_prefix(run_id)
         self.admin = _require(config.credential("admin"))
-        self.manifest = Manifest(manifest_dir, run_id, Origin.of(self.admin))
+        # a replay's rows exist nowhere: its manifest stays in memory
+        self.manifest = Manifest(manifest_dir, run_id, Origin.of(self.admin), durable=config.kind != "cassette")
         self.stores: dict[str, int] = {}
         self.iblock_id: int | None = None
         self.responsible_id = self.admin.user_id or 1
@@ -254,6 +255,7 @@ class Sandbox:
                 out.update(self._prepare_batch(chosen))
         return out
 
+    @manifest_held
     def _prepare_batch(self, plans: list[Plan]) -> dict[str, World | SetupFailed]:
         for plan in plans:
             self.manifest.intend("products", plan.world.product_names.values())
@@ -346,6 +348,7 @@ class Sandbox:
                 seen.update(self._observe_batch(rest))
         return seen
 
+    @manifest_held
     def _observe_batch(self, parts: list) -> dict[str, dict[str, Any]]:
         commands = {k: v for _, _, _, looks, undo in parts for k, v in {**looks, **undo}.items()}
         if not commands:
@@ -401,6 +404,7 @@ class Sandbox:
         exchanges: list[Exchange] = []
         results: dict = {}
         errors: dict = {}
+        self.manifest.flush()  # a held manifest is written before any request goes out
         for part in chunks(commands, MAX_BATCH) or [commands]:
             part = {key: (method, _answered(params, results)) for key, (method, params) in part.items()}
             sent = self.client.batch(self.admin, part, halt=False, phase=phase)
