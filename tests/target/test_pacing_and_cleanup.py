@@ -110,3 +110,23 @@ def test_a_reference_into_an_earlier_batch_is_filled_from_its_answer():
                    "storeTo": "$result[d9][document][id]",  # not answered yet (or failed): left to the portal
                    "title": "x $result[d0][document][id]"},  # only a whole value is a reference
         "ids": [7]}
+
+
+def test_the_sandbox_bookkeeping_has_a_bucket_of_its_own_on_the_embedded_portal(tmp_path):
+    """On loopback the suite sends its set-up, observation and clean-up batches from an address of
+    their own (the portal keeps a bucket per address, as Bitrix does): a clause that sends 4
+    bookkeeping batches and 1 call of its own never waits on a pacer whose buckets hold 4 requests
+    each; from one address the fifth request would wait for the bucket to drain."""
+    from b24_conformance.runner import Runner, RunOptions
+    from b24_conformance.target.reference import reference_settings, target_for
+
+    clause = next(c for c in load_clauses() if c.id == "cancel.receipt.succeeds")
+    with EmbeddedPortal(replace(reference_settings(), rate_threshold=5, rate_drain_per_s=1.0)) as portal:
+        config = target_for(portal)
+        assert config.sandbox_address and config.sandbox_address != config.source_address
+        runner = Runner(config, RunOptions(manifest_dir=tmp_path))
+        result = runner.run([clause])
+        client = runner.engine.client
+        waited, sent = client.bucket.waited_s + client._sandbox_bucket.waited_s, client.request_count
+    assert [(v.clause_id, v.outcome.name) for v in result.verdicts] == [(clause.id, "PASS")], result.verdicts[0].reason
+    assert sent == 5 and waited == 0  # open, set-up, the cancel, observe and clean up, close

@@ -63,7 +63,8 @@ class PortalClient:
         self.config = config
         self.redactor = redactor
         self.retry = retry or RetryPolicy()
-        self.bucket = LeakyBucket(config.rate.threshold, config.rate.drain_per_s)
+        self.bucket = LeakyBucket(config.rate.threshold, config.rate.drain_per_s)  # the default address's
+        self._sandbox_bucket = LeakyBucket(config.rate.threshold, config.rate.drain_per_s)
         self.timeout_s = config.timeout_s if timeout_s is None else timeout_s
         self._clients: dict[str | None, httpx.Client] = {}
         self._lock = threading.Lock()
@@ -85,12 +86,14 @@ class PortalClient:
         """
         request = self.build(cred, method, params, transport)
         read_only = is_read_only(method, params)
+        if phase != "call" and local_address is None and self.config.sandbox_address:
+            local_address = self.config.sandbox_address  # the suite's bookkeeping has a bucket of its own
         attempt = 0
         while True:
             attempt += 1
             sent = self._send(request, local_address=local_address, pace=pace, phase=phase)
             delay = self._retry_delay(sent, attempt, retry=retry, read_only=read_only,
-                                      paced=local_address is None)
+                                      bucket=self._bucket(local_address))
             if delay is None:
                 break
             if self.config.kind != "cassette":  # a recording plays back at once: waiting changes nothing
@@ -100,11 +103,11 @@ class PortalClient:
         return sent
 
     def _retry_delay(self, sent: Sent, attempt: int, *, retry: bool, read_only: bool,
-                     paced: bool = True) -> float | None:
+                     bucket: LeakyBucket | None = None) -> float | None:
         """Seconds to wait before sending `sent`'s request again, or None to keep its answer.
 
-        `paced` says the request came from the address the pacer counts for (Bitrix keeps one
-        bucket per source address, limits.md): only then does a refusal say that bucket is full.
+        `bucket` is the pacer of the address the request came from, if it has one (Bitrix keeps one
+        bucket per source address, limits.md): a refusal says that bucket is full.
         """
         reply = sent.reply
         code = reply.error_code
@@ -117,8 +120,8 @@ class PortalClient:
             if not retry or attempt >= self.retry.rate_attempts:
                 return None
             if code == "QUERY_LIMIT_EXCEEDED":
-                if paced:
-                    self.bucket.saturate()  # someone else is using the bucket: it is fuller than we counted
+                if bucket is not None:
+                    bucket.saturate()  # someone else is using the bucket: it is fuller than we counted
                 # one slot drains in 1/Y s: wait that (never less than the floor, in case the
                 # configured Y is not the portal's), doubling per attempt ("retry calls with
                 # increasing delay", limits.md)
@@ -206,6 +209,13 @@ class PortalClient:
     # -- sending --------------------------------------------------------------------------------
     _last_reset_at: float | None = None
 
+    def _bucket(self, local_address: str | None) -> LeakyBucket | None:
+        """The pacer of requests from this address: the default one's, the sandbox's, or none (the
+        probes' and the concurrent callers' addresses are never paced)."""
+        if local_address is None:
+            return self.bucket
+        return self._sandbox_bucket if local_address == self.config.sandbox_address else None
+
     def _client(self, local_address: str | None) -> httpx.Client:
         with self._lock:
             client = self._clients.get(local_address)
@@ -221,8 +231,9 @@ class PortalClient:
 
     def _send(self, request: httpx.Request, *, local_address: str | None, pace: bool, phase: str) -> Sent:
         # a recording is not a portal: pacing a replay would only slow it down
-        if pace and local_address is None and self.config.kind != "cassette":
-            self.bucket.acquire()
+        bucket = self._bucket(local_address)
+        if pace and bucket is not None and self.config.kind != "cassette":
+            bucket.acquire()
         started = time.perf_counter()
         try:
             raw = self._client(local_address).send(request)

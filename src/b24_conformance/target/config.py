@@ -117,6 +117,10 @@ class TargetConfig:
     verify: bool | str = True  # TLS verification: True, False, or a CA bundle path
     plain_http_base: str | None = None  # the plain-HTTP origin of a TLS portal (reference portal)
     source_address: str | None = None  # a second loopback address for burst probes
+    # a loopback address of its own for the suite's bookkeeping (set-up, observation, clean-up): the
+    # portal keeps a request bucket per source address (limits.md), so the clauses' own calls keep
+    # the default address's bucket to themselves however many batches the sandbox sends
+    sandbox_address: str | None = None
     timeout_s: float = 30.0  # per request; a request past it is a fault, never a verdict
 
     def credential(self, role: str) -> Credential | None:

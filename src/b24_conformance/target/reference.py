@@ -9,10 +9,13 @@ from ..portal.server import EmbeddedPortal
 from ..portal.settings import PortalSettings
 from .config import Credential, RateLimit, TargetConfig
 
-# The embedded portal plays an Enterprise-plan portal (limits.md: X=250, Y=5/s), so a full run's
-# ~150 requests never wait on the bucket, and the rate-limit clause still meets a real threshold.
+# The embedded portal plays an Enterprise-plan portal (limits.md: X=250, Y=5/s), and the rate-limit
+# clause meets that real threshold. The portal keys its buckets by IP, as Bitrix does, and loopback
+# has addresses to spare: the probe has one, the sandbox's batches another, so a full run's clause
+# calls (one each) do not wait on the bucket until the clause set passes 250.
 ENTERPRISE = RateLimit(threshold=250, drain_per_s=5.0)
-BURST_ADDRESS = "127.0.0.2"  # the rate-limit probe's own bucket: the portal keys buckets by IP
+BURST_ADDRESS = "127.0.0.2"  # the rate-limit probe's own bucket
+SANDBOX_ADDRESS = "127.0.0.3"  # the set-up, observation and clean-up batches' own bucket
 
 
 def reference_settings(profile: str = "seed", *, tls: bool = True, mutants: tuple[str, ...] = (),
@@ -45,6 +48,7 @@ def target_for(portal: EmbeddedPortal) -> TargetConfig:
         verify=portal.ca_path if tls and portal.ca_path else True,
         plain_http_base=portal.base_url.rstrip("/") if tls else None,
         source_address=BURST_ADDRESS,
+        sandbox_address=SANDBOX_ADDRESS,
     )
 
 
