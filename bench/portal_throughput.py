@@ -127,6 +127,9 @@ def portal_cycles(cycles: int, items: int, workers: int) -> tuple[float, int]:
             "catalog.document.add", {"fields": {"docType": "A", "currency": "USD", "responsibleId": 1}}
         )
         doc_id = doc["document"]["id"]
+        # a receipt conducts only with a supplier, as on real portals
+        call("catalog.documentcontractor.add", {"fields": {
+            "documentId": doc_id, "entityTypeId": 3, "entityId": fx["supplier_contact_id"]}})
         for n in range(items):
             product = fx["product_id"] if n % 2 == 0 else fx["second_product_id"]
             call(
@@ -180,6 +183,8 @@ def where_time_goes(cycles: int, items: int) -> tuple[float, list[tuple[str, flo
                 doc = await call("catalog.document.add",
                                  {"fields": {"docType": "A", "currency": "USD", "responsibleId": 1}})
                 doc_id = doc["document"]["id"]
+                await call("catalog.documentcontractor.add", {"fields": {
+                    "documentId": doc_id, "entityTypeId": 3, "entityId": fx["supplier_contact_id"]}})
                 for n in range(items):
                     await call("catalog.document.element.add", {"fields": {
                         "docId": doc_id, "elementId": fx["product_id"], "storeTo": fx["main_store_id"],
