@@ -359,7 +359,7 @@ class Engine:
         # library's requests are paced here, except where the limit itself is the question (the
         # drained bucket a client must ride out)
         paced = not suite_like and not clause.about_rate_limits
-        replies_of = [self._paced(clause, ask) if paced else (lambda a=ask: self._client_reply(a)) for ask in asks]
+        replies_of = [self._paced(ask) if paced else (lambda a=ask: self._client_reply(a)) for ask in asks]
         if when.walk and suite_like:
             replies = self._walk_through(adapter, when, params, options)
         elif len(replies_of) == 1:
@@ -400,7 +400,7 @@ class Engine:
             return ClientReply(client=name, returned=_plain(value.body), whole=True, status=value.status)
         return ClientReply(client=name, returned=_plain(value))
 
-    def _paced(self, clause: Clause, ask: Callable[[], Any]) -> Callable[[], ClientReply]:
+    def _paced(self, ask: Callable[[], Any]) -> Callable[[], ClientReply]:
         """`ask` through a client library as the suite's own client would send it: each request
         takes its slot in the run's bucket (the portal counts the library's requests with the
         suite's), and a rate-limit refusal the clause does not judge ran nothing, so it is waited
@@ -414,7 +414,7 @@ class Engine:
                     bucket.acquire()
                 reply = self._client_reply(ask)
                 limited = reply.error_code == "QUERY_LIMIT_EXCEEDED" or (reply.raised and reply.status == 503)
-                if offline or not limited or "QUERY_LIMIT_EXCEEDED" in clause.judged_limit_codes:
+                if offline or not limited:  # (a clause about the limit is never paced: see the caller)
                     return reply
                 bucket.saturate()  # the portal's bucket is full, whoever filled it: wait for it to drain
             return reply
