@@ -421,7 +421,8 @@ def check_after_items(then: Then, observation: Observation, ctx: Context) -> lis
         seen = [{k: _row_value(k, row.get(k, MISSING)) for k in ("elementId", "amount", "storeFrom", "storeTo",
                                                                  "purchasingPrice")} for row in rows]
         unmatched = list(seen)
-        for row in want:
+        # a row that names its price first: one that does not could otherwise take the row it needs
+        for row in sorted(want, key=lambda r: "purchasingPrice" not in r):
             hit = next((got for got in unmatched if all(same_json(v, got[k]) for k, v in row.items()
                                                         if k != "product")), None)
             if hit is not None:

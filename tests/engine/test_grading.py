@@ -309,6 +309,22 @@ def test_a_wrong_set_of_item_rows_fails_on_after_items(rows, why):
     assert [f.field for f in verdict.mismatches] == ["after.items.doc"]
 
 
+def test_a_row_expected_without_a_price_does_not_take_the_row_a_priced_one_needs():
+    """Two expected rows alike but for the price one names: whatever the order, a portal whose two
+    rows match them one to one passes."""
+    from b24_conformance.contract.clause import MISSING, Expect, Item, Then
+    from b24_conformance.contract.profile import load_profile
+    from b24_conformance.grading import Context, check_after_items
+
+    any_price = Item(product="p2", amount=3, store_to="main")
+    priced = Item(product="p2", amount=3, store_to="main", price=12.5)
+    got = observe("x", items={"doc": (row(12, 3, 21, price=12.5), row(12, 3, 21, price=10))})
+    ctx = Context(load_profile("seed"), ROWS_REFS)
+    for order in ((any_price, priced), (priced, any_price)):
+        then = Then(expect=Expect(result=MISSING), after_items={"doc": order})
+        assert [f.ok for f in check_after_items(then, got, ctx)] == [True], order
+
+
 def test_item_rows_that_were_not_read_back_fail_rather_than_pass():
     verdict = items_verdict(None)
     assert verdict.outcome is Outcome.FAIL and verdict.mismatches[0].observed == "<missing>"
