@@ -297,23 +297,41 @@ def _select(clauses, patterns: Sequence[str] | None, methods: Sequence[str] | No
 def cmd_record(args: argparse.Namespace) -> int:
     """Record clauses against a deterministic reference portal into cassettes.
 
-    The recording goes into a temporary folder beside the target, and replaces the old cassettes
-    only when every clause was recorded with a verdict other than ERROR; a failed recording loses
-    nothing. With -k, only the chosen clauses' cassettes are replaced.
+    Without --cassettes, the shipped recordings: each clause file's clauses into its own folder,
+    `cassettes/<method>/`. Each recording goes into a temporary folder beside its target, and
+    replaces the old cassettes only when every clause was recorded with a verdict other than ERROR;
+    a failed recording loses nothing. With -k, or a --method that picks part of a file, only the
+    chosen clauses' cassettes are replaced.
     """
+    from . import paths
+    from .contract.clause import load_clauses
+    from .target.cassette import require_vcrpy
+
+    require_vcrpy("record")
+    every = load_clauses()
+    clauses = _select(every, args.clause, args.method)
+    if args.cassettes is not None:
+        return _record_into(Path(args.cassettes), clauses, args, partial=bool(args.clause))
+    code = 0
+    for method in dict.fromkeys(c.file_method for c in clauses):
+        mine = [c for c in clauses if c.file_method == method]
+        whole = len(mine) == sum(c.file_method == method for c in every)
+        code = max(code, _record_into(paths.cassettes_dir() / method, mine, args, partial=not whole))
+    return code
+
+
+def _record_into(directory: Path, clauses: list, args: argparse.Namespace, *, partial: bool) -> int:
+    """One recording of `clauses` into `directory` (see cmd_record); with `partial`, the clauses'
+    cassettes join the folder's others, else they replace the folder."""
     import shutil
     import tempfile
 
-    from .contract.clause import load_clauses
     from .report.terminal import render_table
     from .runner import Runner, RunOptions
-    from .target.cassette import SIDECAR, require_vcrpy
+    from .target.cassette import SIDECAR
     from .target.reference import reference_settings, reference_target
     from .verdict import Outcome
 
-    require_vcrpy("record")
-    clauses = _select(load_clauses(), args.clause, args.method)
-    directory = Path(args.cassettes)
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}.recording-", dir=directory.parent))
     try:
@@ -328,7 +346,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             print(f"not recorded: {len(broken)} clause(s) ended in ERROR ({', '.join(broken[:5])}); "
                   f"{directory} is unchanged", file=sys.stderr)
             return 3
-        if args.clause and (directory / SIDECAR).is_file():
+        if partial and (directory / SIDECAR).is_file():
             for path in scratch.glob("*.yaml"):  # _open and _close are the same in deterministic mode
                 shutil.copy2(path, directory / path.name)
             _merge_sidecar(directory / SIDECAR, scratch / SIDECAR)
@@ -548,7 +566,8 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     record = sub.add_parser("record", help="record every clause against the reference portal into cassettes")
-    record.add_argument("--cassettes", default="cassettes/catalog.document.cancel", help="folder to record into")
+    record.add_argument("--cassettes", help="one folder to record every chosen clause into (default: the shipped "
+                                             "recordings, each clause file's into cassettes/<method>/)")
     record.add_argument("--profile", default="seed", help="expectation profile (default: seed)")
     record.add_argument("--portal-profile", help="profile the recorded portal speaks (default: --profile)")
     record.add_argument("--clause", "-k", action="append", help="only clauses whose id matches this glob")

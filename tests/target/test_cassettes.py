@@ -188,3 +188,30 @@ def test_a_reimported_vcrpy_records_with_its_own_classes(tmp_path):
         for name in vcr_modules():
             del sys.modules[name]
         sys.modules.update(saved)
+
+
+def test_record_without_a_folder_re_records_each_clause_file_into_its_own(tmp_path, monkeypatch):
+    """`record` (no --cassettes) writes the shipped recordings: each clause into its own file's
+    folder, exactly once; a --method that picks part of a file joins the folder's other cassettes."""
+    import shutil
+
+    from b24_conformance import paths
+    from b24_conformance.cli import main
+    from b24_conformance.contract.clause import load_clauses
+    from b24_conformance.target.cassette import read_sidecar
+
+    data = tmp_path / "data"
+    shutil.copytree(paths.schemas_dir(), data / "schemas")
+    shutil.copytree(paths.data_root() / "suites", data / "suites", ignore=shutil.ignore_patterns("sources"))
+    shutil.copytree(paths.cassettes_dir() / "catalog.document.cancel", data / "cassettes" / "catalog.document.cancel")
+    monkeypatch.setenv("B24_CONFORMANCE_DATA", str(data))
+    clauses = load_clauses(data / "suites" / "clauses")
+    own = {c.id for c in clauses if c.file_method == "catalog.document.cancelList"}
+    seed = {c.id for c in clauses if c.file_method == "catalog.document.cancel"}
+    assert main(["record", "-m", "catalog.document.cancelList", "--manifest-dir", str(tmp_path / "m")]) == 0
+    folder = data / "cassettes" / "catalog.document.cancelList"
+    assert {p.stem for p in folder.glob("*.yaml")} == own | {"_open", "_close"}
+    assert set(read_sidecar(folder)["clauses"]) == own
+    # the seed file's cancelList clauses were re-recorded where they live, beside its other cassettes
+    assert set(read_sidecar(data / "cassettes" / "catalog.document.cancel")["clauses"]) == seed
+    assert {p.stem for p in (data / "cassettes" / "catalog.document.cancel").glob("*.yaml")} == seed | {"_open", "_close"}
