@@ -116,10 +116,6 @@ class Inventory:
         with self.repo.transaction() as tx:
             return _document(tx, doc_id)
 
-    def elements(self) -> list[DocumentElement]:
-        with self.repo.transaction() as tx:
-            return tx.elements()
-
     def balance(self, product_id: int, store_id: int) -> Decimal:
         with self.repo.transaction() as tx:
             return tx.balance(product_id, store_id)
